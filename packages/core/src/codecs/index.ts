@@ -1,0 +1,3 @@
+export * from './uuid.js';
+export * from './timestamp.js';
+export * from './scalars.js';

@@ -1,0 +1,7 @@
+import { defineConfig } from 'vitest/config';
+import { sharedTestConfig } from '../vitest.shared.js';
+
+export default defineConfig({
+  ...sharedTestConfig,
+  test: { ...sharedTestConfig.test, globalSetup: ['./support/global-setup.ts'] },
+});
