@@ -1,3 +1,4 @@
+import { resolve as resolvePath } from 'node:path';
 import { ConfigurationError, maskUrlPasswords, ValidationError } from '../errors/index.js';
 
 export type BackendTarget =
@@ -66,4 +67,21 @@ export function validateSchemaName(name: unknown, field = 'schema'): string {
 /** Double-quotes an identifier for PostgreSQL (names are validated first; this is defence in depth). */
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Key under which DAL instances of one process share local signals (02 §2.5): the same
+ * PostgreSQL database and schema, or the same resolved SQLite file, whatever the implementation.
+ * In-memory SQLite databases are private, so they get a key of their own.
+ */
+export function signalChannelKey(target: BackendTarget, schema: string | null): string {
+  if (target.backend === 'postgres') {
+    const u = new URL(target.url);
+    const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres';
+    return `postgres://${u.hostname || 'localhost'}:${u.port || '5432'}/${database}#${schema ?? 'public'}`;
+  }
+  if (isMemoryTarget(target)) return `sqlite-memory:${Math.random().toString(36).slice(2)}:${Date.now()}`;
+  let file = target.filename;
+  if (target.uri) file = decodeURIComponent(file.replace(/^file:(\/\/localhost)?/, '').split('?')[0]!);
+  return `sqlite:${resolvePath(file)}`;
 }
