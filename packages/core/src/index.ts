@@ -4,3 +4,8 @@ export * from './codecs/index.js';
 export * from './models/index.js';
 export * from './dal/index.js';
 export * from './schema/index.js';
+export * from './context.js';
+export * from './merge.js';
+export * from './workflow/index.js';
+export * from './retry/index.js';
+export * from './trigger/index.js';
