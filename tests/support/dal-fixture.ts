@@ -36,8 +36,16 @@ export async function openFixture(combo: DalCombo, extra: Partial<DalOptions> = 
     opened.push(dal);
     return dal;
   };
-  const dal = await open();
-  await dal.migrate();
+  let dal: Dal;
+  try {
+    dal = await open();
+    await dal.migrate();
+  } catch (err) {
+    // A factory or migration failure must not leak the fresh database it was given.
+    for (const d of opened) await d.close().catch(() => undefined);
+    await db.cleanup().catch(() => undefined);
+    throw err;
+  }
   return {
     dal,
     db,

@@ -1,0 +1,194 @@
+/**
+ * Model-free scenario generator for the migration comparison (02 §10.1 (b)): random walks over
+ * every DAL method with valid and invalid arguments, transactions that commit or roll back
+ * (with nested savepoints), and clock advances. Nothing here predicts results; the two sides
+ * are only compared with each other.
+ */
+import fc from 'fast-check';
+import type { CallStep, Step, TxStep } from './comparison-steps.js';
+import * as v from './comparison-values.js';
+
+type ArgsArb = fc.Arbitrary<unknown[]>;
+const args = (...arbs: fc.Arbitrary<unknown>[]): ArgsArb => fc.tuple(...arbs) as ArgsArb;
+function rec<T extends Record<string, fc.Arbitrary<unknown>>>(model: T, required: (keyof T & string)[]): fc.Arbitrary<Record<string, unknown>> {
+  return fc.record(model as Record<string, fc.Arbitrary<unknown>>, { requiredKeys: required as string[], noNullPrototype: true }) as fc.Arbitrary<Record<string, unknown>>;
+}
+const orNull = <T>(a: fc.Arbitrary<T>) => fc.option(a, { nil: null, freq: 4 });
+const guard = rec({ claimedBy: v.runner, heartbeatBefore: v.anyTime }, ['claimedBy']);
+
+const taskSpec = (name: string) =>
+  rec(
+    {
+      taskName: fc.constant(name),
+      maxAttempts: v.mostly(fc.integer({ min: 1, max: 3 }), fc.constant(0)),
+      triggerRules: fc.oneof(fc.constant({ type: 'Always' }), v.jsonObject),
+      taskConfiguration: v.jsonObject,
+    },
+    ['taskName', 'maxAttempts', 'triggerRules', 'taskConfiguration'],
+  );
+/** Usually distinct task names; an empty list or a duplicated name now and then. */
+const taskList = v.mostly(
+  fc.shuffledSubarray(v.TASK_NAMES, { minLength: 1 }).chain((names) => fc.tuple(...names.map(taskSpec))),
+  fc.oneof(fc.constant([]), fc.tuple(taskSpec(v.TASK_NAMES[0]!), taskSpec(v.TASK_NAMES[0]!))),
+);
+const metadataInput = rec(
+  { taskExecutionId: v.ref('task'), pipelineExecutionId: v.ref('pipeline'), taskName: v.taskName, contextId: orNull(v.ref('context')) },
+  ['taskExecutionId', 'pipelineExecutionId', 'taskName'],
+);
+const decision = fc.oneof(
+  fc.constant({ outcome: 'Ready' }),
+  v.text.map((reason) => ({ outcome: 'Skipped', reason })),
+);
+
+/** [method, weight, argument generator] for every method of the contract (02 §4). */
+export const METHODS: [string, number, ArgsArb][] = [
+  ['context.create', 3, args(v.jsonInput)],
+  ['context.read', 1, args(v.ref('context'))],
+  ['context.find', 1, args(v.ref('context'))],
+  ['context.update', 2, args(v.ref('context'), v.jsonInput)],
+  ['context.delete', 1, args(v.ref('context'))],
+  ['context.list', 1, args(v.limit, v.offset)],
+  ['context.deleteUnreferenced', 1, args(v.anyTime)],
+
+  ['pipelineExecution.createWithTasks', 9, args(rec({ pipelineName: v.workflowName, pipelineVersion: v.versionText, inputContext: v.jsonInput, tasks: taskList }, ['pipelineName', 'pipelineVersion', 'inputContext', 'tasks']))],
+  ['pipelineExecution.create', 3, args(rec({ pipelineName: v.workflowName, pipelineVersion: v.versionText, status: v.pipelineStatus, contextId: orNull(v.ref('context')) }, ['pipelineName']))],
+  ['pipelineExecution.getById', 1, args(v.ref('pipeline'))],
+  ['pipelineExecution.findById', 1, args(v.ref('pipeline'))],
+  ['pipelineExecution.getActiveExecutions', 1, args()],
+  ['pipelineExecution.updateStatus', 2, args(v.ref('pipeline'), v.pipelineStatus)],
+  ['pipelineExecution.markCompleted', 2, args(v.ref('pipeline'))],
+  ['pipelineExecution.markFailed', 2, args(v.ref('pipeline'), v.text)],
+  ['pipelineExecution.cancel', 2, args(v.ref('pipeline'))],
+  ['pipelineExecution.finalize', 3, args(v.ref('pipeline'), v.jsonInput)],
+  ['pipelineExecution.getLastVersion', 1, args(v.workflowName)],
+  ['pipelineExecution.incrementRecoveryAttempts', 1, args(v.ref('pipeline'))],
+  ['pipelineExecution.updateFinalContext', 1, args(v.ref('pipeline'), orNull(v.ref('context')))],
+  ['pipelineExecution.listRecent', 1, args(v.limit)],
+  ['pipelineExecution.delete', 1, args(v.ref('pipeline'))],
+
+  ['taskExecution.create', 2, args(rec({ pipelineExecutionId: v.ref('pipeline'), taskName: v.taskName, status: v.taskStatus, attempt: fc.integer({ min: 1, max: 3 }), maxAttempts: fc.integer({ min: 1, max: 3 }), triggerRules: v.jsonObject, taskConfiguration: v.jsonObject, claimedBy: v.runner }, ['pipelineExecutionId', 'taskName']))],
+  ['taskExecution.getById', 1, args(v.ref('task'))],
+  ['taskExecution.findById', 1, args(v.ref('task'))],
+  ['taskExecution.getAllTasksForPipeline', 2, args(v.ref('pipeline'))],
+  ['taskExecution.getPendingTasks', 1, args(v.ref('pipeline'))],
+  ['taskExecution.getPendingTasksBatch', 1, args(fc.array(v.ref('pipeline'), { maxLength: 3 }))],
+  ['taskExecution.getTasksForPipelines', 1, args(fc.array(v.ref('pipeline'), { maxLength: 3 }))],
+  ['taskExecution.checkPipelineCompletion', 1, args(v.ref('pipeline'))],
+  ['taskExecution.getTaskStatus', 1, args(v.ref('pipeline'), v.taskName)],
+  ['taskExecution.getTaskStatusesBatch', 1, args(v.ref('pipeline'), v.taskNames)],
+  ['taskExecution.markReady', 5, args(v.ref('task'))],
+  ['taskExecution.markSkipped', 2, args(v.ref('task'), v.text)],
+  ['taskExecution.markReadiness', 5, v.distinctRefs('task', 4).chain((refs) => fc.tuple(...refs.map((r) => decision.map((d) => ({ id: r, ...d })))).map((ds) => [ds]))],
+  ['taskExecution.markCompleted', 3, args(v.ref('task'), v.runner)],
+  ['taskExecution.markFailed', 2, args(v.ref('task'), v.runner, v.text)],
+  ['taskExecution.markAbandoned', 2, fc.oneof(args(v.ref('task'), v.text), args(v.ref('task'), v.text, guard))],
+  ['taskExecution.resetRetryState', 2, args(v.ref('task'))],
+  ['taskExecution.buildInputContext', 1, args(v.ref('pipeline'), v.taskNames)],
+  ['taskExecution.completeWithOutput', 3, args(v.ref('task'), v.runner, v.jsonInput)],
+  ['taskExecution.claimReadyTasks', 6, fc.oneof(args(v.runner, v.limit), args(v.runner, v.limit, fc.subarray([...v.WORKFLOWS])))],
+  ['taskExecution.scheduleRetry', 2, args(v.ref('task'), v.runner, rec({ retryAt: v.anyTime, error: v.text }, ['retryAt']))],
+  ['taskExecution.getReadyForRetry', 1, args()],
+  ['taskExecution.heartbeat', 2, args(v.ref('task'), v.runner)],
+  ['taskExecution.heartbeatMany', 2, args(v.runner, v.distinctRefs('task', 4))],
+  ['taskExecution.releaseClaim', 2, args(v.ref('task'), v.runner)],
+  ['taskExecution.findClaimsByRunner', 1, args(v.runner)],
+  ['taskExecution.getOrphanedTasks', 1, args()],
+  ['taskExecution.findStaleClaims', 1, fc.oneof(args(v.anyTime), args(v.anyTime, v.limit))],
+  ['taskExecution.resetTaskForRecovery', 2, fc.oneof(args(v.ref('task')), args(v.ref('task'), guard))],
+  ['taskExecution.checkPipelineFailure', 1, args(v.ref('pipeline'))],
+  ['taskExecution.getRetryStats', 1, args(v.ref('pipeline'))],
+  ['taskExecution.getExhaustedRetryTasks', 1, args(v.ref('pipeline'))],
+
+  ['taskExecutionMetadata.create', 1, args(metadataInput)],
+  ['taskExecutionMetadata.getByPipelineAndTask', 1, args(v.ref('pipeline'), fc.oneof(v.taskName, v.taskNamespace))],
+  ['taskExecutionMetadata.getByTaskExecution', 1, args(v.ref('task'))],
+  ['taskExecutionMetadata.updateContextId', 1, args(v.ref('task'), orNull(v.ref('context')))],
+  ['taskExecutionMetadata.upsertTaskExecutionMetadata', 2, args(metadataInput)],
+  ['taskExecutionMetadata.getDependencyMetadata', 1, args(v.ref('pipeline'), v.taskNames)],
+  ['taskExecutionMetadata.getDependencyMetadataWithContexts', 1, args(v.ref('pipeline'), v.taskNames)],
+
+  ['recoveryEvent.create', 2, args(rec({ pipelineExecutionId: v.ref('pipeline'), taskExecutionId: orNull(v.ref('task')), recoveryType: v.recoveryType, details: orNull(v.jsonObject) }, ['pipelineExecutionId', 'recoveryType']))],
+  ['recoveryEvent.getByPipeline', 1, args(v.ref('pipeline'))],
+  ['recoveryEvent.getByTask', 1, args(v.ref('task'))],
+  ['recoveryEvent.getByType', 1, args(v.recoveryType)],
+  ['recoveryEvent.getWorkflowUnavailableEvents', 1, args()],
+  ['recoveryEvent.getRecent', 1, args(v.limit)],
+
+  ['executionEvent.create', 2, args(rec({ pipelineExecutionId: v.ref('pipeline'), taskExecutionId: orNull(v.ref('task')), eventType: v.eventType, eventData: orNull(v.jsonObject), runnerId: orNull(v.runner) }, ['pipelineExecutionId', 'eventType']))],
+  ['executionEvent.getByPipeline', 1, args(v.ref('pipeline'))],
+  ['executionEvent.getByTask', 1, args(v.ref('task'))],
+  ['executionEvent.getByType', 1, fc.oneof(args(v.eventType), args(v.eventType, rec({ since: v.anyTime, limit: v.limit, offset: v.offset }, [])))],
+  ['executionEvent.getRecent', 1, args(v.limit)],
+  ['executionEvent.deleteOlderThan', 1, args(v.anyTime)],
+
+  ['cronSchedule.create', 3, args(rec({ workflowName: v.mostly(v.workflowName, fc.constant('')), cronExpression: v.mostly(fc.constantFrom('*/5 * * * *', '0 0 * * *'), fc.constant('')), timezone: fc.constantFrom('UTC', 'Europe/Paris'), enabled: fc.boolean(), catchupPolicy: v.catchupPolicy, startDate: orNull(v.gridTime), endDate: orNull(v.gridTime), nextRunAt: v.gridTime }, ['workflowName', 'cronExpression', 'nextRunAt']))],
+  ['cronSchedule.getById', 1, args(v.ref('cronSchedule'))],
+  ['cronSchedule.findById', 1, args(v.ref('cronSchedule'))],
+  ['cronSchedule.delete', 1, args(v.ref('cronSchedule'))],
+  ['cronSchedule.getDueSchedules', 1, args(v.anyTime)],
+  ['cronSchedule.list', 1, fc.oneof(args(), args(rec({ enabledOnly: fc.boolean(), limit: v.limit, offset: v.offset }, [])))],
+  ['cronSchedule.findByWorkflow', 1, args(v.workflowName)],
+  ['cronSchedule.count', 1, fc.oneof(args(), args(rec({ enabledOnly: fc.boolean() }, [])))],
+  ['cronSchedule.updateScheduleTimes', 1, args(v.ref('cronSchedule'), v.gridTime, v.gridTime)],
+  ['cronSchedule.enable', 1, args(v.ref('cronSchedule'))],
+  ['cronSchedule.disable', 1, args(v.ref('cronSchedule'))],
+  ['cronSchedule.updateNextRun', 1, args(v.ref('cronSchedule'), v.gridTime)],
+  ['cronSchedule.claimAndUpdate', 3, args(v.ref('cronSchedule'), rec({ expectedNextRunAt: v.gridTime, now: v.anyTime, lastRunAt: v.gridTime, nextRunAt: v.gridTime }, ['expectedNextRunAt', 'now', 'lastRunAt', 'nextRunAt']))],
+  ['cronSchedule.updateExpressionAndTimezone', 1, args(v.ref('cronSchedule'), rec({ cronExpression: fc.constantFrom('0 * * * *', ''), timezone: fc.constantFrom('UTC', 'Asia/Tokyo'), catchupPolicy: v.catchupPolicy, nextRunAt: v.gridTime }, ['nextRunAt']))],
+
+  ['cronExecution.create', 3, args(rec({ scheduleId: v.ref('cronSchedule'), scheduledTime: v.gridTime, pipelineExecutionId: orNull(v.ref('pipeline')), claimedAt: v.anyTime }, ['scheduleId', 'scheduledTime']))],
+  ['cronExecution.updatePipelineExecutionId', 1, args(v.ref('cronExecution'), v.ref('pipeline'))],
+  ['cronExecution.linkPipelineExecution', 2, args(v.ref('cronExecution'), v.ref('pipeline'))],
+  ['cronExecution.deleteOlderThan', 1, args(v.gridTime)],
+  ['cronExecution.getById', 1, args(v.ref('cronExecution'))],
+  ['cronExecution.findById', 1, args(v.ref('cronExecution'))],
+  ['cronExecution.getByScheduleId', 1, args(v.ref('cronSchedule'), v.limit, v.offset)],
+  ['cronExecution.getByPipelineExecutionId', 1, args(v.ref('pipeline'))],
+  ['cronExecution.getByTimeRange', 1, args(v.gridTime, v.gridTime, v.limit, v.offset)],
+  ['cronExecution.getLatestBySchedule', 1, args(v.ref('cronSchedule'))],
+  ['cronExecution.findLostExecutions', 1, args(fc.constantFrom(0, 1, 10))],
+  ['cronExecution.countBySchedule', 1, args(v.ref('cronSchedule'))],
+  ['cronExecution.executionExists', 1, args(v.ref('cronSchedule'), v.gridTime)],
+  ['cronExecution.getExecutionStats', 1, fc.oneof(args(v.anyTime), args(v.anyTime, rec({ lostThresholdMinutes: fc.constantFrom(0, 1, 10) }, [])))],
+
+  ['workflowPackages.storePackageMetadata', 3, fc.oneof(args(v.ref('binary'), v.manifest), args(v.ref('binary'), v.manifest, v.storageType))],
+  ['workflowPackages.getPackageMetadata', 1, args(v.packageName, v.packageVersion)],
+  ['workflowPackages.getPackageMetadataById', 1, args(v.ref('package'))],
+  ['workflowPackages.listAllPackages', 1, args()],
+  ['workflowPackages.deletePackageMetadata', 1, args(v.packageName, v.packageVersion)],
+  ['workflowPackages.deletePackageMetadataById', 1, args(v.ref('package'))],
+
+  ['workflowRegistryStorage.storeBinary', 2, args(v.bytes)],
+  ['workflowRegistryStorage.retrieveBinary', 1, args(v.ref('binary'))],
+  ['workflowRegistryStorage.deleteBinary', 1, args(v.ref('binary'))],
+  ['workflowRegistryStorage.storageType', 1, args()],
+];
+
+export interface ScenarioOptions {
+  maxLength: number;
+  /** Restrict to these methods (e.g. for the harness self-test). */
+  methods?: string[];
+  /** Include transactions and clock steps (default true). */
+  transactions?: boolean;
+  clock?: boolean;
+}
+
+export function callStep(methods?: string[]): fc.Arbitrary<CallStep> {
+  const chosen = methods ? METHODS.filter(([m]) => methods.includes(m)) : METHODS;
+  if (chosen.length === 0) throw new Error(`no generator for ${JSON.stringify(methods)}`);
+  return fc.oneof(...chosen.map(([method, weight, a]) => ({ weight, arbitrary: a.map((argv): CallStep => ({ method, args: argv })) })));
+}
+
+function txStep(inner: fc.Arbitrary<CallStep>, depth: number): fc.Arbitrary<TxStep> {
+  const sub: fc.Arbitrary<Step> = depth >= 1 ? inner : fc.oneof({ arbitrary: inner, weight: 5 }, { arbitrary: txStep(inner, depth + 1), weight: 1 });
+  return fc.record({ method: fc.constant('transaction' as const), steps: fc.array(sub, { minLength: 1, maxLength: 4 }), rollback: fc.boolean() }, { noNullPrototype: true });
+}
+
+/** A scenario: a list of steps, shrinkable by fast-check to a minimal failing sequence. */
+export function scenario(opts: ScenarioOptions): fc.Arbitrary<Step[]> {
+  const call = callStep(opts.methods);
+  const parts: fc.WeightedArbitrary<Step>[] = [{ arbitrary: call, weight: 20 }];
+  if (opts.transactions ?? true) parts.push({ arbitrary: txStep(call, 0), weight: 2 });
+  if (opts.clock ?? true) parts.push({ arbitrary: v.clockAdvance.map((ms): Step => ({ method: 'clock.advance', args: [ms] })), weight: 3 });
+  return fc.array(fc.oneof(...parts), { minLength: 1, maxLength: opts.maxLength, size: 'max' });
+}
