@@ -1,0 +1,158 @@
+/**
+ * The root DAL object: construction, transactions, signals, migrations, lifecycle and pool
+ * statistics. Modules are built once per scope: once for the root, and once per transaction
+ * level for its transaction-bound DAL.
+ */
+import {
+  assertLedgerNotNewer,
+  assertOutsideOwnTransaction,
+  assertValidDate,
+  ConfigurationError,
+  parseUuid,
+  signalHub,
+  type Dal,
+  type DalOptions,
+  type Signal,
+} from '@cloacina/core';
+import { createContextDal } from './context.js';
+import { createCronExecutionDal } from './cron-execution.js';
+import { createCronScheduleDal } from './cron-schedule.js';
+import { createExecutionEventDal } from './execution-event.js';
+import { readLedger, runMigrations } from './migrate.js';
+import { resolveOptions, signalKey } from './options.js';
+import { createPipelineExecutionDal } from './pipeline-execution/index.js';
+import { Pool } from './pool.js';
+import { createRecoveryEventDal } from './recovery-event.js';
+import { RootScope, type Env, type RootHost, type Scope } from './scope.js';
+import { nestedTransaction, rootTransaction, TxScope, type TxLevel } from './transaction.js';
+import { createTaskExecutionMetadataDal } from './task-execution-metadata.js';
+import { createTaskExecutionDal } from './task-execution/index.js';
+import { createWorkflowPackagesDal } from './workflow-packages.js';
+import { createWorkflowRegistryStorageDal } from './workflow-registry-storage.js';
+
+/**
+ * Wraps every async method of a module so that the scope's entry check (closed DAL, root call
+ * inside its own transaction, finished or aborted transaction) runs before argument
+ * validation: an aborted transaction answers TX_ABORTED whatever the arguments.
+ */
+function guarded<M extends object>(mod: M, check: () => void, sync: readonly string[] = []): M {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(mod)) {
+    out[name] =
+      typeof value === 'function' && !sync.includes(name)
+        ? (...args: unknown[]) => {
+            try {
+              check();
+            } catch (err) {
+              return Promise.reject(err);
+            }
+            return (value as (...a: unknown[]) => Promise<unknown>)(...args);
+          }
+        : value;
+  }
+  return out as M;
+}
+
+function modules(scope: Scope, check: () => void) {
+  return {
+    context: guarded(createContextDal(scope), check),
+    pipelineExecution: guarded(createPipelineExecutionDal(scope), check),
+    taskExecution: guarded(createTaskExecutionDal(scope), check),
+    taskExecutionMetadata: guarded(createTaskExecutionMetadataDal(scope), check),
+    recoveryEvent: guarded(createRecoveryEventDal(scope), check),
+    executionEvent: guarded(createExecutionEventDal(scope), check),
+    cronSchedule: guarded(createCronScheduleDal(scope), check),
+    cronExecution: guarded(createCronExecutionDal(scope), check),
+    workflowPackages: guarded(createWorkflowPackagesDal(scope), check),
+    workflowRegistryStorage: guarded(createWorkflowRegistryStorageDal(scope), check, ['storageType']),
+  };
+}
+
+/**
+ * Opens a SQLite database with the legacy hand-written-SQL DAL. Validates the options, opens
+ * the writer connection (failing fast), applies the pragmas and refuses a database whose
+ * ledger is newer than this library. It does not migrate: call `migrate()`.
+ */
+export async function createSqliteDal(options: DalOptions): Promise<Dal> {
+  const cfg = resolveOptions(options);
+  const key = signalKey(cfg.target, cfg.spec.memory);
+  const pool = await Pool.open(cfg.spec, cfg.poolSize, cfg.acquireTimeoutMs, key);
+  try {
+    assertLedgerNotNewer(await readLedger(pool.writer));
+  } catch (err) {
+    await pool.close().catch(() => undefined);
+    throw err;
+  }
+  cfg.logger?.debug('dal-sqlite opened', { url: cfg.target.masked, poolSize: cfg.poolSize });
+
+  const env: Env = {
+    // One clock reading per call; a clock returning garbage must not reach the database.
+    now: () => {
+      const d = cfg.clock();
+      assertValidDate(d, 'clock()');
+      return new Date(d.getTime());
+    },
+    newId: () => parseUuid(cfg.idGenerator(), 'idGenerator()'),
+    runnerId: cfg.runnerId,
+  };
+
+  const identity = {};
+  let closed = false;
+  let closing: Promise<void> | null = null;
+  let refused: ConfigurationError | null = null;
+  const bus = signalHub.bus(key);
+
+  const host: RootHost = {
+    pool,
+    identity,
+    enter() {
+      if (closed) throw new ConfigurationError('DAL is closed');
+      assertOutsideOwnTransaction(identity);
+      if (refused) throw refused;
+    },
+    publish(signals: Signal[]) {
+      signalHub.publish(key, signals);
+    },
+  };
+
+  const common = {
+    backend: 'sqlite' as const,
+    implementation: 'dal-sqlite' as const,
+    schema: null,
+    signals: bus,
+    poolStats: () => pool.stats(),
+  };
+
+  const makeTxDal = (level: TxLevel): Dal => ({
+    ...common,
+    ...modules(new TxScope(env, level), () => level.ensureUsable()),
+    transaction: (fn) => nestedTransaction(level, identity, makeTxDal, fn),
+    migrate: () => Promise.reject(new ConfigurationError('migrate() cannot run inside a transaction; call it on the root DAL')),
+    close: () => Promise.reject(new ConfigurationError('close() cannot be called on a transaction-bound DAL')),
+  });
+
+  const root: Dal = {
+    ...common,
+    ...modules(new RootScope(env, host), () => host.enter()),
+    transaction: (fn) => rootTransaction(host, makeTxDal, fn),
+    async migrate() {
+      host.enter();
+      try {
+        return await runMigrations((fn) => pool.withWriter(fn), (fn) => pool.withWrite(fn), env.now);
+      } catch (err) {
+        // A newer schema version is refused for every later call too (01 §8.3).
+        if (err instanceof ConfigurationError && /is newer than this library/.test(err.message)) refused = err;
+        throw err;
+      }
+    },
+    async close() {
+      assertOutsideOwnTransaction(identity);
+      if (!closing) {
+        closed = true;
+        closing = pool.close();
+      }
+      return closing;
+    },
+  };
+  return root;
+}
