@@ -72,7 +72,7 @@ describe.each(selectedCombos())('$name', (combo) => {
   });
 
   it('getTaskStatus and getTaskStatusesBatch look tasks up by name within one run', async () => {
-    const { created, byStatus } = await seedAllStatuses(f.dal, 'r1');
+    const { created } = await seedAllStatuses(f.dal, 'r1'); // t1..t6: NotStarted, Ready, Running, Completed, Failed, Skipped
     const other = await seedPipeline(f.dal, { tasks: 1 }); // same task names, another run
     const p = created.pipeline.id;
     const name = (i: number) => taskName(`t${i}`);
@@ -86,7 +86,6 @@ describe.each(selectedCombos())('$name', (combo) => {
       [name(1)]: 'NotStarted', [name(2)]: 'Ready', [name(3)]: 'Running', [name(4)]: 'Completed', [name(5)]: 'Failed', [name(6)]: 'Skipped',
     });
     expect(await f.dal.taskExecution.getTaskStatusesBatch(p, [])).toEqual({});
-    expect(byStatus.Running).toBe(created.tasks[2].id);
   });
 
   it('getRetryStats and getExhaustedRetryTasks count attempts over the run', async () => {

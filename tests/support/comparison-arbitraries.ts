@@ -20,7 +20,7 @@ const taskSpec = (name: string) =>
   rec(
     {
       taskName: fc.constant(name),
-      maxAttempts: v.mostly(fc.integer({ min: 1, max: 3 }), fc.constant(0)),
+      maxAttempts: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 3 }), weight: 40 }, { arbitrary: fc.constant(0), weight: 1 }),
       triggerRules: fc.oneof(fc.constant({ type: 'Always' }), v.jsonObject),
       taskConfiguration: v.jsonObject,
     },
@@ -35,6 +35,14 @@ const metadataInput = rec(
   { taskExecutionId: v.ref('task'), pipelineExecutionId: v.ref('pipeline'), taskName: v.taskName, contextId: orNull(v.ref('context')) },
   ['taskExecutionId', 'pipelineExecutionId', 'taskName'],
 );
+/** claimedBy accompanies status Running (02 §4.3), now and then it is missing or misplaced. */
+const newTask = fc
+  .tuple(
+    rec({ pipelineExecutionId: v.ref('pipeline'), taskName: v.taskName, status: v.taskStatus, attempt: fc.integer({ min: 1, max: 3 }), maxAttempts: fc.integer({ min: 1, max: 3 }), triggerRules: v.jsonObject, taskConfiguration: v.jsonObject }, ['pipelineExecutionId', 'taskName']),
+    v.runner,
+    fc.integer({ min: 0, max: 15 }),
+  )
+  .map(([t, claimedBy, dice]) => ((t.status === 'Running') !== (dice === 0) ? { ...t, claimedBy } : t));
 const decision = fc.oneof(
   fc.constant({ outcome: 'Ready' }),
   v.text.map((reason) => ({ outcome: 'Skipped', reason })),
@@ -50,7 +58,7 @@ export const METHODS: [string, number, ArgsArb][] = [
   ['context.list', 1, args(v.limit, v.offset)],
   ['context.deleteUnreferenced', 1, args(v.anyTime)],
 
-  ['pipelineExecution.createWithTasks', 9, args(rec({ pipelineName: v.workflowName, pipelineVersion: v.versionText, inputContext: v.jsonInput, tasks: taskList }, ['pipelineName', 'pipelineVersion', 'inputContext', 'tasks']))],
+  ['pipelineExecution.createWithTasks', 12, args(rec({ pipelineName: v.workflowName, pipelineVersion: v.versionText, inputContext: v.jsonInput, tasks: taskList }, ['pipelineName', 'pipelineVersion', 'inputContext', 'tasks']))],
   ['pipelineExecution.create', 3, args(rec({ pipelineName: v.workflowName, pipelineVersion: v.versionText, status: v.pipelineStatus, contextId: orNull(v.ref('context')) }, ['pipelineName']))],
   ['pipelineExecution.getById', 1, args(v.ref('pipeline'))],
   ['pipelineExecution.findById', 1, args(v.ref('pipeline'))],
@@ -59,14 +67,14 @@ export const METHODS: [string, number, ArgsArb][] = [
   ['pipelineExecution.markCompleted', 2, args(v.ref('pipeline'))],
   ['pipelineExecution.markFailed', 2, args(v.ref('pipeline'), v.text)],
   ['pipelineExecution.cancel', 2, args(v.ref('pipeline'))],
-  ['pipelineExecution.finalize', 3, args(v.ref('pipeline'), v.jsonInput)],
+  ['pipelineExecution.finalize', 5, args(v.ref('pipeline'), v.jsonInput)],
   ['pipelineExecution.getLastVersion', 1, args(v.workflowName)],
   ['pipelineExecution.incrementRecoveryAttempts', 1, args(v.ref('pipeline'))],
   ['pipelineExecution.updateFinalContext', 1, args(v.ref('pipeline'), orNull(v.ref('context')))],
   ['pipelineExecution.listRecent', 1, args(v.limit)],
   ['pipelineExecution.delete', 1, args(v.ref('pipeline'))],
 
-  ['taskExecution.create', 2, args(rec({ pipelineExecutionId: v.ref('pipeline'), taskName: v.taskName, status: v.taskStatus, attempt: fc.integer({ min: 1, max: 3 }), maxAttempts: fc.integer({ min: 1, max: 3 }), triggerRules: v.jsonObject, taskConfiguration: v.jsonObject, claimedBy: v.runner }, ['pipelineExecutionId', 'taskName']))],
+  ['taskExecution.create', 2, args(newTask)],
   ['taskExecution.getById', 1, args(v.ref('task'))],
   ['taskExecution.findById', 1, args(v.ref('task'))],
   ['taskExecution.getAllTasksForPipeline', 2, args(v.ref('pipeline'))],
@@ -76,25 +84,25 @@ export const METHODS: [string, number, ArgsArb][] = [
   ['taskExecution.checkPipelineCompletion', 1, args(v.ref('pipeline'))],
   ['taskExecution.getTaskStatus', 1, args(v.ref('pipeline'), v.taskName)],
   ['taskExecution.getTaskStatusesBatch', 1, args(v.ref('pipeline'), v.taskNames)],
-  ['taskExecution.markReady', 5, args(v.ref('task'))],
+  ['taskExecution.markReady', 8, args(v.ref('task'))],
   ['taskExecution.markSkipped', 2, args(v.ref('task'), v.text)],
-  ['taskExecution.markReadiness', 5, v.distinctRefs('task', 4).chain((refs) => fc.tuple(...refs.map((r) => decision.map((d) => ({ id: r, ...d })))).map((ds) => [ds]))],
-  ['taskExecution.markCompleted', 3, args(v.ref('task'), v.runner)],
-  ['taskExecution.markFailed', 2, args(v.ref('task'), v.runner, v.text)],
-  ['taskExecution.markAbandoned', 2, fc.oneof(args(v.ref('task'), v.text), args(v.ref('task'), v.text, guard))],
+  ['taskExecution.markReadiness', 8, v.distinctRefs('task', 4).chain((refs) => fc.tuple(...refs.map((r) => decision.map((d) => ({ id: r, ...d })))).map((ds) => [ds]))],
+  ['taskExecution.markCompleted', 6, args(v.heldTask, v.runner)],
+  ['taskExecution.markFailed', 4, args(v.heldTask, v.runner, v.text)],
+  ['taskExecution.markAbandoned', 2, fc.oneof(args(v.heldTask, v.text), args(v.heldTask, v.text, guard))],
   ['taskExecution.resetRetryState', 2, args(v.ref('task'))],
   ['taskExecution.buildInputContext', 1, args(v.ref('pipeline'), v.taskNames)],
-  ['taskExecution.completeWithOutput', 3, args(v.ref('task'), v.runner, v.jsonInput)],
-  ['taskExecution.claimReadyTasks', 6, fc.oneof(args(v.runner, v.limit), args(v.runner, v.limit, fc.subarray([...v.WORKFLOWS])))],
-  ['taskExecution.scheduleRetry', 2, args(v.ref('task'), v.runner, rec({ retryAt: v.anyTime, error: v.text }, ['retryAt']))],
+  ['taskExecution.completeWithOutput', 6, args(v.heldTask, v.runner, v.jsonInput)],
+  ['taskExecution.claimReadyTasks', 10, fc.oneof(args(v.runner, v.limit), args(v.runner, v.limit, fc.subarray([...v.WORKFLOWS])))],
+  ['taskExecution.scheduleRetry', 4, args(v.heldTask, v.runner, rec({ retryAt: v.anyTime, error: v.text }, ['retryAt']))],
   ['taskExecution.getReadyForRetry', 1, args()],
-  ['taskExecution.heartbeat', 2, args(v.ref('task'), v.runner)],
-  ['taskExecution.heartbeatMany', 2, args(v.runner, v.distinctRefs('task', 4))],
-  ['taskExecution.releaseClaim', 2, args(v.ref('task'), v.runner)],
+  ['taskExecution.heartbeat', 3, args(v.heldTask, v.runner)],
+  ['taskExecution.heartbeatMany', 3, args(v.runner, fc.oneof(v.distinctRefs('claimed', 4), v.distinctRefs('task', 4)))],
+  ['taskExecution.releaseClaim', 3, args(v.heldTask, v.runner)],
   ['taskExecution.findClaimsByRunner', 1, args(v.runner)],
   ['taskExecution.getOrphanedTasks', 1, args()],
   ['taskExecution.findStaleClaims', 1, fc.oneof(args(v.anyTime), args(v.anyTime, v.limit))],
-  ['taskExecution.resetTaskForRecovery', 2, fc.oneof(args(v.ref('task')), args(v.ref('task'), guard))],
+  ['taskExecution.resetTaskForRecovery', 3, fc.oneof(args(v.heldTask), args(v.heldTask, guard))],
   ['taskExecution.checkPipelineFailure', 1, args(v.ref('pipeline'))],
   ['taskExecution.getRetryStats', 1, args(v.ref('pipeline'))],
   ['taskExecution.getExhaustedRetryTasks', 1, args(v.ref('pipeline'))],
@@ -173,10 +181,10 @@ export interface ScenarioOptions {
   clock?: boolean;
 }
 
-export function callStep(methods?: string[]): fc.Arbitrary<CallStep> {
+export function callStep(methods?: string[], boost: (method: string) => number = () => 1): fc.Arbitrary<CallStep> {
   const chosen = methods ? METHODS.filter(([m]) => methods.includes(m)) : METHODS;
   if (chosen.length === 0) throw new Error(`no generator for ${JSON.stringify(methods)}`);
-  return fc.oneof(...chosen.map(([method, weight, a]) => ({ weight, arbitrary: a.map((argv): CallStep => ({ method, args: argv })) })));
+  return fc.oneof(...chosen.map(([method, weight, a]) => ({ weight: weight * boost(method), arbitrary: a.map((argv): CallStep => ({ method, args: argv })) })));
 }
 
 function txStep(inner: fc.Arbitrary<CallStep>, depth: number): fc.Arbitrary<TxStep> {
@@ -184,11 +192,81 @@ function txStep(inner: fc.Arbitrary<CallStep>, depth: number): fc.Arbitrary<TxSt
   return fc.record({ method: fc.constant('transaction' as const), steps: fc.array(sub, { minLength: 1, maxLength: 4 }), rollback: fc.boolean() }, { noNullPrototype: true });
 }
 
-/** A scenario: a list of steps, shrinkable by fast-check to a minimal failing sequence. */
+/**
+ * A short happy-path walk as one atom: readiness for the newest tasks, a claim, and a fenced or
+ * lease call on the latest claim (mostly by the claiming runner). Random steps alone rarely
+ * line up into Ready → Running → terminal; these atoms make the deep states common, and each of
+ * their steps can still be dropped by the minimiser.
+ */
+const lifecycle: fc.Arbitrary<Step[]> = fc
+  .record(
+    {
+      k: fc.constantFrom(1, 1, 2),
+      ready: fc.boolean(),
+      claim: fc.integer({ min: 0, max: 3 }),
+      runner: fc.constantFrom('runner-a', 'runner-a', 'runner-a', 'runner-b'),
+      finish: fc.oneof(
+        fc.constant(null),
+        fc.constant(['taskExecution.markCompleted']),
+        v.jsonInput.map((o) => ['taskExecution.completeWithOutput', o]),
+        v.text.map((t) => ['taskExecution.markFailed', t]),
+        v.nearNow.map((t) => ['taskExecution.scheduleRetry', { retryAt: t, error: 'retry' }]),
+        fc.constant(['taskExecution.releaseClaim']),
+        fc.constant(['taskExecution.heartbeat']),
+      ),
+    },
+    { noNullPrototype: true },
+  )
+  .map(({ k, ready, claim, runner, finish }): Step[] => {
+    const out: Step[] = [];
+    if (ready) out.push({ method: 'taskExecution.markReadiness', args: [Array.from({ length: k }, (_, i) => ({ id: { ref: 'task', index: -1 - i }, outcome: 'Ready' }))] });
+    if (claim > 0) out.push({ method: 'taskExecution.claimReadyTasks', args: ['runner-a', claim] });
+    if (finish) {
+      const [method, ...rest] = finish as [string, ...unknown[]];
+      out.push({ method, args: [{ ref: 'claimed', index: -1 }, runner, ...rest] });
+    }
+    return out;
+  });
+
+function stepsOf(methods: string[] | undefined, opts: ScenarioOptions, boost: (method: string) => number = () => 1): fc.Arbitrary<Step[]> {
+  const call = callStep(methods, boost);
+  const atoms: fc.WeightedArbitrary<Step[]>[] = [{ arbitrary: call.map((c) => [c]), weight: 20 }];
+  if (opts.transactions ?? true) atoms.push({ arbitrary: txStep(call, 0).map((t) => [t]), weight: 2 });
+  if (opts.clock ?? true) atoms.push({ arbitrary: v.clockAdvance.map((ms): Step[] => [{ method: 'clock.advance', args: [ms] }]), weight: 3 });
+  const core = !methods || methods.includes(CREATE_RUN);
+  if (core && !opts.methods) atoms.push({ arbitrary: lifecycle, weight: 6 });
+  const body = fc
+    .array(fc.oneof(...atoms), { minLength: 1, maxLength: opts.maxLength, size: 'max' })
+    .map((parts) => parts.flat().slice(0, opts.maxLength + 3))
+    .filter((steps) => steps.length > 0);
+  if (!core || opts.methods) return body;
+  // Every core scenario starts with a run, so the task transitions have tasks to act on.
+  return fc.tuple(callStep([CREATE_RUN]), body).map(([first, rest]) => [first, ...rest]);
+}
+
+/** Modules outside the run/task core; a scenario adds at most two, so their ids pile up. */
+const SIDE_GROUPS: Record<string, string[]> = {
+  context: ['context'],
+  metadata: ['taskExecutionMetadata'],
+  events: ['recoveryEvent', 'executionEvent'],
+  cron: ['cronSchedule', 'cronExecution'],
+  packages: ['workflowPackages', 'workflowRegistryStorage'],
+};
+const CORE = ['pipelineExecution', 'taskExecution'];
+const CREATE_RUN = 'pipelineExecution.createWithTasks';
+
+/**
+ * A scenario: a list of steps over the pipeline/task core plus up to two other modules (so a
+ * short scenario still builds up ids of the kinds it uses), shrinkable by fast-check.
+ */
 export function scenario(opts: ScenarioOptions): fc.Arbitrary<Step[]> {
-  const call = callStep(opts.methods);
-  const parts: fc.WeightedArbitrary<Step>[] = [{ arbitrary: call, weight: 20 }];
-  if (opts.transactions ?? true) parts.push({ arbitrary: txStep(call, 0), weight: 2 });
-  if (opts.clock ?? true) parts.push({ arbitrary: v.clockAdvance.map((ms): Step => ({ method: 'clock.advance', args: [ms] })), weight: 3 });
-  return fc.array(fc.oneof(...parts), { minLength: 1, maxLength: opts.maxLength, size: 'max' });
+  if (opts.methods) return stepsOf(opts.methods, opts);
+  return fc
+    .subarray(Object.keys(SIDE_GROUPS), { maxLength: 2 })
+    .chain((groups) => {
+      const modules = [...CORE, ...groups.flatMap((g) => SIDE_GROUPS[g]!)];
+      const isCore = (m: string) => CORE.includes(m.split('.')[0]!);
+      // The other modules' methods weigh 3× so that they are not drowned by the core's many methods.
+      return stepsOf(METHODS.map(([m]) => m).filter((m) => modules.includes(m.split('.')[0]!)), opts, (m) => (isCore(m) ? 1 : 3));
+    });
 }

@@ -6,15 +6,20 @@
  */
 import { isUuid } from '@cloacina/core';
 
-/** Kinds of ids a scenario can refer to (collected from return values, in order of first sight). */
-export const ID_KINDS = ['context', 'pipeline', 'task', 'metadata', 'cronSchedule', 'cronExecution', 'package', 'binary'] as const;
+/**
+ * Kinds of ids a scenario can refer to, collected from return values in order of first sight;
+ * `claimed` is the exception: task ids returned by claimReadyTasks, most recent claim last, so
+ * the fenced methods can aim at tasks that are (or were) Running.
+ */
+export const ID_KINDS = ['context', 'pipeline', 'task', 'claimed', 'metadata', 'cronSchedule', 'cronExecution', 'package', 'binary'] as const;
 export type IdKind = (typeof ID_KINDS)[number];
 
 /**
  * `{ ref: 'task', index: 2 }`: the third task id this side has seen; negative counts from the
- * end (-1 = newest). Out of range or empty pool: UNKNOWN_ID for even overshoot, MALFORMED_ID
- * for odd, so NotFound and Validation paths are both exercised. `upper` passes the id in
- * upper case (ids are accepted in any case and returned lowercase, 02 §1).
+ * end (-1 = newest). Out of range or empty pool: by overshoot (how far outside the pool),
+ * MALFORMED_ID when overshoot % 3 = 2, else UNKNOWN_ID, so NotFound and Validation paths are
+ * both exercised. `upper` passes the id in upper case (ids are accepted in any case and
+ * returned lowercase, 02 §1).
  */
 export interface Ref {
   ref: IdKind;
@@ -74,7 +79,10 @@ export class IdPools {
     if (typeof id !== 'string' || !isUuid(id)) return;
     const pool = this.get(kind);
     const lower = id.toLowerCase();
-    if (!pool.includes(lower)) pool.push(lower);
+    const at = pool.indexOf(lower);
+    if (at >= 0 && kind === 'claimed') pool.splice(at, 1);
+    else if (at >= 0) return;
+    pool.push(lower);
   }
 
   get(kind: IdKind): string[] {
@@ -87,8 +95,8 @@ export class IdPools {
     const pool = this.get(r.ref);
     const i = r.index < 0 ? pool.length + r.index : r.index;
     if (i >= 0 && i < pool.length) return r.upper ? pool[i]!.toUpperCase() : pool[i]!;
-    const overshoot = r.index < 0 ? -r.index : r.index - pool.length;
-    return overshoot % 2 === 0 ? UNKNOWN_ID : MALFORMED_ID;
+    const overshoot = i < 0 ? -i : i - pool.length;
+    return overshoot % 3 === 2 ? MALFORMED_ID : UNKNOWN_ID;
   }
 
   snapshot(): Record<IdKind, string[]> {
@@ -127,7 +135,11 @@ const COLLECTORS: Record<string, Collector> = {
   'pipelineExecution.create': (r, p) => p.add('pipeline', rec(r).id),
   'pipelineExecution.finalize': (r, p) => p.add('context', rec(r).contextId),
   'taskExecution.create': (r, p) => p.add('task', rec(r).id),
-  'taskExecution.claimReadyTasks': (r, p) => each(r, (t) => p.add('task', t.id)),
+  'taskExecution.claimReadyTasks': (r, p) =>
+    each(r, (t) => {
+      p.add('task', t.id);
+      p.add('claimed', t.id);
+    }),
   'taskExecution.completeWithOutput': (r, p) => p.add('context', rec(r).contextId),
   'taskExecutionMetadata.create': (r, p) => p.add('metadata', rec(r).id),
   'taskExecutionMetadata.upsertTaskExecutionMetadata': (r, p) => p.add('metadata', rec(r).id),

@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { EXECUTION_EVENT_TYPES, PIPELINE_STATUSES, RECOVERY_TYPES, TASK_STATUSES } from '@cloacina/core';
 import type { AtTime, IdKind, NowTime, Ref } from './comparison-steps.js';
 
-/** Mostly `valid`, now and then `invalid` (about 1 in 12). */
+/** Mostly `valid`, now and then `invalid` (about 1 in 16). */
 export function mostly<T, U>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<U>): fc.Arbitrary<T | U> {
-  return fc.oneof({ arbitrary: valid, weight: 11 }, { arbitrary: invalid, weight: 1 });
+  return fc.oneof({ arbitrary: valid, weight: 15 }, { arbitrary: invalid, weight: 1 });
 }
 
 /** -1 (newest) is the most useful target; larger indexes overshoot small pools on purpose. */
@@ -35,8 +35,8 @@ export function distinctRefs(kind: IdKind, maxLength: number): fc.Arbitrary<Ref[
 }
 
 const MINUTE = 60_000;
-/** T0 + k minutes, k in 0..6. */
-export const gridTime: fc.Arbitrary<AtTime> = fc.integer({ min: 0, max: 6 }).map((k) => ({ $at: k * MINUTE }));
+/** T0 + k minutes, k in 0..4: a small grid, so cron occurrences and audits collide often. */
+export const gridTime: fc.Arbitrary<AtTime> = fc.integer({ min: 0, max: 4 }).map((k) => ({ $at: k * MINUTE }));
 /** Around the step's own clock value (boundaries: < vs ≤). */
 export const nearNow: fc.Arbitrary<NowTime> = fc.constantFrom(-3_600_000, -MINUTE, -1, 0, 1, MINUTE).map((d) => ({ $now: d }));
 export const anyTime: fc.Arbitrary<AtTime | NowTime> = fc.oneof(gridTime, nearNow);
@@ -61,7 +61,10 @@ export const taskNames = fc.array(taskName, { maxLength: 4 });
 /** The TaskNamespace form of a task name (02 §4.4 getByPipelineAndTask). */
 export const taskNamespace = fc.integer({ min: 1, max: 4 }).map((i) => ({ tenantId: 'public', packageName: 'embedded', workflowId: 'wf', taskId: `t${i}` }));
 export const RUNNERS = ['runner-a', 'runner-b'] as const;
-export const runner = fc.constantFrom(...RUNNERS);
+/** Mostly runner-a, so claims and fenced writes often agree on the owner. */
+export const runner = fc.oneof({ arbitrary: fc.constant(RUNNERS[0]), weight: 3 }, { arbitrary: fc.constant(RUNNERS[1]), weight: 1 });
+/** A task of a fenced or lease call: usually a claimed one (claimed -1 = latest claim). */
+export const heldTask = fc.oneof({ arbitrary: ref('claimed'), weight: 3 }, { arbitrary: ref('task'), weight: 1 });
 export const versionText = fc.constantFrom('1.0', '2.0', 'v-é');
 export const text = fc.oneof(fc.constantFrom('boom', 'Boom!', 'ABANDONED: x', 'é ü 😀', 'line\nbreak', ''), fc.string({ maxLength: 12, unit: 'grapheme-ascii' }));
 
