@@ -1,0 +1,182 @@
+/**
+ * Write helpers shared by every module: multi-row inserts, execution-event writing (with the
+ * signal buffered for after-commit delivery), fenced and guarded task transitions, and chunked
+ * id lists. Kept in one place so the id draw order and event shapes cannot drift per module.
+ */
+import {
+  check,
+  ClaimLostError,
+  chunk,
+  isPlainObject,
+  ValidationError,
+  type LeaseGuard,
+  NotFoundError,
+  orderEvents,
+  type ExecutionEventType,
+  type JsonObject,
+  type NotFoundEntity,
+  type PendingEvent,
+  type TxState,
+} from '@cloacina/core';
+import type { ListType } from '../dialect/index.js';
+import type { Runtime } from './runtime.js';
+import type { Raw, Session } from './session.js';
+import type { TableIO } from './tables.js';
+
+const MAX_ROWS_PER_INSERT = 500;
+
+/** Multi-row INSERT of full records (entity column order), chunked below the parameter limit. */
+export async function insertRows<R>(s: Session, t: TableIO<R>, records: readonly Partial<R>[]): Promise<void> {
+  if (records.length === 0) return;
+  const width = t.columns.length;
+  const perStatement = Math.max(1, Math.min(MAX_ROWS_PER_INSERT, Math.floor(s.d.maxParams / width)));
+  for (const part of chunk(records, perStatement)) {
+    const params: unknown[] = [];
+    const tuples: string[] = [];
+    for (const r of part) {
+      const values = t.row(r);
+      const start = params.length;
+      tuples.push(`(${values.map((_, i) => `$${start + i + 1}`).join(', ')})`);
+      params.push(...values);
+    }
+    await s.exec(`INSERT INTO ${t.name} (${t.columnList}) VALUES ${tuples.join(', ')}`, params);
+  }
+}
+
+export function ev(
+  eventType: ExecutionEventType,
+  pipelineExecutionId: string,
+  taskExecutionId: string | null,
+  eventData: JsonObject | null,
+  runnerId: string | null,
+): PendingEvent {
+  return { eventType, pipelineExecutionId, taskExecutionId, eventData, runnerId };
+}
+
+/**
+ * Writes a call's execution events (02 §1 order: task events by task id, then pipeline events;
+ * ids drawn in that order, after every other row of the call) and buffers their signals.
+ */
+export async function writeEvents(s: Session, rt: Runtime, tx: TxState, now: Date, events: readonly PendingEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const rows = orderEvents(events).map((e) => {
+    tx.signals.add(e.eventType, e.pipelineExecutionId, e.taskExecutionId);
+    return { id: rt.newId(), ...e, createdAt: now };
+  });
+  await insertRows(s, rt.t.executionEvents, rows);
+}
+
+/** Lowercase hyphenated UUIDs sort byte-wise as plain strings (= database id order). */
+export function sortIds(ids: Iterable<string>): string[] {
+  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+export function dedupe<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+/**
+ * Runs `fn` over chunks of `values` sized for the dialect's IN lists, each with its IN clause
+ * built from parameter number `first`.
+ */
+export async function forChunks<T>(
+  s: Session,
+  expr: string,
+  first: number,
+  values: readonly unknown[],
+  type: ListType,
+  fn: (inSql: string, inParams: unknown[]) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
+  const size = Number.isFinite(s.d.listChunk) ? s.d.listChunk : Math.max(values.length, 1);
+  for (const part of chunk(values, size)) {
+    const { sql, params } = s.d.inList(expr, first, part, type);
+    out.push(...(await fn(sql, params)));
+  }
+  return out;
+}
+
+/**
+ * Fenced task transition (01 §7.2): one conditional UPDATE … RETURNING that applies only while
+ * the task is Running and claimed by `runnerId`. When nothing is returned, a follow-up read
+ * tells NotFoundError from ClaimLostError; nothing has been written in either case.
+ * `set` may use parameters from $3 ($1 = id, $2 = runner id).
+ */
+export async function fencedUpdate(
+  s: Session,
+  rt: Runtime,
+  id: string,
+  runnerId: string,
+  set: string,
+  setParams: readonly unknown[],
+  returning: string,
+): Promise<Raw> {
+  const idParam = rt.p.uuid(id);
+  const row = await s.first(
+    `UPDATE task_executions SET ${set} WHERE id = $1 AND status = 'Running' AND claimed_by = $2 RETURNING ${returning}`,
+    [idParam, runnerId, ...setParams],
+  );
+  if (row) return row;
+  const cur = await s.first('SELECT status, claimed_by FROM task_executions WHERE id = $1', [idParam]);
+  if (!cur) throw new NotFoundError('TaskExecution', id);
+  throw new ClaimLostError(id, runnerId, String(cur.status), (cur.claimed_by as string | null) ?? null);
+}
+
+/**
+ * Guarded transition: one conditional UPDATE … RETURNING (`where` restricts the source state,
+ * parameters from $2; $1 = id). Returns the row, or null when the row exists but the guard
+ * refused (the caller returns false); throws NotFoundError when the row does not exist.
+ */
+export async function guardedUpdate(
+  s: Session,
+  t: TableIO<unknown>,
+  entity: NotFoundEntity,
+  id: string,
+  idParam: unknown,
+  set: string,
+  where: string,
+  params: readonly unknown[],
+  returning: string,
+): Promise<Raw | null> {
+  const row = await s.first(`UPDATE ${t.name} SET ${set} WHERE id = $1 AND ${where} RETURNING ${returning}`, [idParam, ...params]);
+  if (row) return row;
+  await mustExist(s, t, entity, id, idParam);
+  return null;
+}
+
+/** Throws NotFoundError unless the row with this id exists. */
+export async function mustExist(s: Session, t: TableIO<unknown>, entity: NotFoundEntity, id: string, idParam: unknown): Promise<void> {
+  const found = await s.first(`SELECT 1 AS found FROM ${t.name} WHERE id = $1`, [idParam]);
+  if (!found) throw new NotFoundError(entity, id);
+}
+
+/** UPDATE of one row by id that must exist (NotFoundError otherwise). `set` parameters from $2. */
+export async function updateById(
+  s: Session,
+  t: TableIO<unknown>,
+  entity: NotFoundEntity,
+  id: string,
+  idParam: unknown,
+  set: string,
+  params: readonly unknown[],
+): Promise<void> {
+  const r = await s.exec(`UPDATE ${t.name} SET ${set} WHERE id = $1`, [idParam, ...params]);
+  if (r.affected === 0) throw new NotFoundError(entity, id);
+}
+
+/**
+ * Validates an optional lease guard and renders its predicate (parameters from `first`):
+ * the task must still be Running, held by `claimedBy`, with `heartbeat_at < heartbeatBefore`.
+ */
+export function leaseGuard(rt: Runtime, guard: LeaseGuard | undefined, first: number): { sql: string; params: unknown[] } | null {
+  if (guard === undefined || guard === null) return null;
+  if (!isPlainObject(guard)) throw new ValidationError('guard must be an object', { field: 'guard' });
+  const claimedBy = check.text(guard.claimedBy, 'guard.claimedBy');
+  let sql = `status = 'Running' AND claimed_by = $${first}`;
+  const params: unknown[] = [claimedBy];
+  if (guard.heartbeatBefore !== undefined && guard.heartbeatBefore !== null) {
+    params.push(rt.p.ts(check.date(guard.heartbeatBefore, 'guard.heartbeatBefore')));
+    sql += ` AND heartbeat_at < $${first + 1}`;
+  }
+  return { sql, params };
+}

@@ -1,0 +1,84 @@
+/** Task contexts: input aggregation and the completion hot path (02 §4.3 context, 03 §6). */
+import { check, cloneJson, eventData, foldContexts, NotFoundError, type JsonObject, type TaskExecutionDal } from '@cloacina/core';
+import { ev, fencedUpdate, insertRows, writeEvents, type Scope } from '../shared/index.js';
+
+export type ContextMethods = Pick<TaskExecutionDal, 'buildInputContext' | 'completeWithOutput'>;
+
+export function taskContext(x: Scope): ContextMethods {
+  const { rt } = x;
+  const t = rt.t.tasks;
+
+  return {
+    async buildInputContext(pipelineId, dependencyNames) {
+      const key = check.id(pipelineId, 'pipelineId');
+      const names = check.names(dependencyNames, 'dependencyNames');
+      const pid = rt.t.pipelines.enc('id', key);
+      return x.run(async (s) => {
+        if (names.length === 0) {
+          const row = await s.first('SELECT p.id, c.value FROM pipeline_executions p LEFT JOIN contexts c ON c.id = p.context_id WHERE p.id = $1', [pid]);
+          if (!row) throw new NotFoundError('PipelineExecution', key);
+          return row.value === null || row.value === undefined ? {} : rt.p.jsonOf<JsonObject>(row.value);
+        }
+        // One statement: the run (for NotFound) left-joined to its dependencies' outputs.
+        const unique = [...new Set(names)];
+        const inList = s.d.inList('m.task_name', 2, unique, 'text');
+        const rows = await s.rows(
+          `SELECT p.id, m.task_name, c.value FROM pipeline_executions p
+           LEFT JOIN task_execution_metadata m ON m.pipeline_execution_id = p.id AND ${inList.sql}
+           LEFT JOIN contexts c ON c.id = m.context_id
+           WHERE p.id = $1`,
+          [pid, ...inList.params],
+        );
+        if (rows.length === 0) throw new NotFoundError('PipelineExecution', key);
+        const outputs = new Map<string, JsonObject>();
+        for (const r of rows) {
+          if (r.task_name !== null && r.task_name !== undefined && r.value !== null && r.value !== undefined) {
+            outputs.set(String(r.task_name), rt.p.jsonOf<JsonObject>(r.value));
+          }
+        }
+        // Merged in the order given; dependencies without output contribute nothing.
+        return foldContexts(names.map((n) => outputs.get(n)));
+      });
+    },
+
+    async completeWithOutput(id, runnerId, output) {
+      const key = check.id(id);
+      const runner = check.text(runnerId, 'runnerId');
+      check.jsonObject(output, 'output');
+      return x.atomic(async (s, tx) => {
+        const now = rt.now();
+        // The fenced transition first: a lost claim writes nothing.
+        const row = await fencedUpdate(
+          s,
+          rt,
+          key,
+          runner,
+          "status = 'Completed', completed_at = $3, updated_at = $3, retry_at = NULL, claimed_by = NULL, heartbeat_at = NULL",
+          [t.enc('updatedAt', now)],
+          'pipeline_execution_id, task_name, attempt',
+        );
+        const pipelineId = rt.p.uuidOf(row.pipeline_execution_id);
+        const contextId = Object.keys(output).length > 0 ? rt.newId() : null;
+        if (contextId) await insertRows(s, rt.t.contexts, [{ id: contextId, value: cloneJson(output), createdAt: now, updatedAt: now }]);
+        // The upsert draws its id even when it ends as an update (02 §1).
+        const m = rt.t.metadata;
+        const metaRow = m.row({
+          id: rt.newId(),
+          taskExecutionId: key,
+          pipelineExecutionId: pipelineId,
+          taskName: row.task_name,
+          contextId,
+          createdAt: now,
+          updatedAt: now,
+        });
+        await s.exec(
+          `INSERT INTO task_execution_metadata (${m.columnList}) VALUES (${metaRow.map((_, i) => `$${i + 1}`).join(', ')})
+           ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at`,
+          metaRow,
+        );
+        await writeEvents(s, rt, tx, now, [ev('task_completed', pipelineId, key, eventData.taskCompleted(Number(row.attempt), contextId), runner)]);
+        return { contextId };
+      });
+    },
+  };
+}

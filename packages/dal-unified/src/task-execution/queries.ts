@@ -1,0 +1,87 @@
+/** Task executions: read-only queries (02 §4.3 queries). */
+import { check, NotFoundError, type TaskExecution, type TaskExecutionDal, type TaskStatus } from '@cloacina/core';
+import { dedupe, forChunks, selectRows, type Scope } from '../shared/index.js';
+
+export type QueryMethods = Pick<
+  TaskExecutionDal,
+  'getPendingTasks' | 'getPendingTasksBatch' | 'getTasksForPipelines' | 'checkPipelineCompletion' | 'getTaskStatus' | 'getTaskStatusesBatch'
+>;
+
+/** Order pipeline_execution_id ASC, id ASC across chunks (lowercase UUIDs compare byte-wise as strings). */
+const byPipelineThenId = (a: TaskExecution, b: TaskExecution) =>
+  a.pipelineExecutionId < b.pipelineExecutionId ? -1 : a.pipelineExecutionId > b.pipelineExecutionId ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+
+export function taskQueries(x: Scope): QueryMethods {
+  const { rt } = x;
+  const t = rt.t.tasks;
+  const pidParam = (id: string) => t.enc('pipelineExecutionId', id);
+
+  const forPipelines = async (pipelineIds: string[], statusFilter: string) => {
+    const ids = dedupe(check.ids(pipelineIds, 'pipelineIds'));
+    if (ids.length === 0) {
+      x.guard();
+      return [];
+    }
+    const rows = await x.run((s) =>
+      forChunks<TaskExecution>(s, 'pipeline_execution_id', 1, ids.map(pidParam), 'uuid', (inSql, params) =>
+        selectRows(s, t, `WHERE ${inSql}${statusFilter} ORDER BY pipeline_execution_id, id`, params),
+      ),
+    );
+    return rows.sort(byPipelineThenId);
+  };
+
+  return {
+    async getPendingTasks(pipelineId) {
+      const key = check.id(pipelineId, 'pipelineId');
+      return x.run((s) => selectRows(s, t, "WHERE pipeline_execution_id = $1 AND status = 'NotStarted' ORDER BY id", [pidParam(key)]));
+    },
+
+    getPendingTasksBatch: (pipelineIds) => forPipelines(pipelineIds, " AND status = 'NotStarted'"),
+
+    getTasksForPipelines: (pipelineIds) => forPipelines(pipelineIds, ''),
+
+    async checkPipelineCompletion(pipelineId) {
+      const key = check.id(pipelineId, 'pipelineId');
+      return x.run(async (s) => {
+        const row = await s.first(
+          `SELECT (SELECT count(*) FROM pipeline_executions WHERE id = $1) AS found,
+             (SELECT count(*) FROM task_executions WHERE pipeline_execution_id = $1
+                AND status NOT IN ('Completed', 'Failed', 'Skipped')) AS open`,
+          [pidParam(key)],
+        );
+        if (!row || Number(row.found) === 0) throw new NotFoundError('PipelineExecution', key);
+        return Number(row.open) === 0;
+      });
+    },
+
+    async getTaskStatus(pipelineId, taskName) {
+      const key = check.id(pipelineId, 'pipelineId');
+      const name = check.text(taskName, 'taskName', { min: 0 });
+      return x.run(async (s) => {
+        const row = await s.first('SELECT status FROM task_executions WHERE pipeline_execution_id = $1 AND task_name = $2', [pidParam(key), name]);
+        if (!row) throw new NotFoundError('TaskExecution', `${key}/${name}`);
+        return row.status as TaskStatus;
+      });
+    },
+
+    async getTaskStatusesBatch(pipelineId, taskNames) {
+      const key = check.id(pipelineId, 'pipelineId');
+      const names = dedupe(check.names(taskNames, 'taskNames'));
+      const out: Record<string, TaskStatus> = {};
+      if (names.length === 0) {
+        x.guard();
+        return out;
+      }
+      const rows = await x.run((s) =>
+        forChunks(s, 'task_name', 2, names, 'text', (inSql, params) =>
+          s.rows(`SELECT task_name, status FROM task_executions WHERE pipeline_execution_id = $1 AND ${inSql}`, [pidParam(key), ...params]),
+        ),
+      );
+      for (const r of rows) {
+        // defineProperty keeps a task literally named "__proto__" an ordinary key.
+        Object.defineProperty(out, String(r.task_name), { value: r.status as TaskStatus, enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    },
+  };
+}

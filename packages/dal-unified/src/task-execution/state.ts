@@ -1,0 +1,184 @@
+/** Task executions: state transitions T2, T3, T6, T7, T12, T13 (02 §4.3 state, 01 §7.2). */
+import {
+  chunk,
+  check,
+  eventData,
+  isPlainObject,
+  NotFoundError,
+  DAL_TEXTS,
+  TASK_SOURCES,
+  ValidationError,
+  type PendingEvent,
+  type TaskExecutionDal,
+} from '@cloacina/core';
+import { ev, fencedUpdate, forChunks, guardedUpdate, leaseGuard, sortIds, writeEvents, type Scope } from '../shared/index.js';
+
+export type StateMethods = Pick<
+  TaskExecutionDal,
+  'markReady' | 'markSkipped' | 'markReadiness' | 'markCompleted' | 'markFailed' | 'markAbandoned' | 'resetRetryState'
+>;
+
+const inList = (statuses: readonly string[]) => `(${statuses.map((s) => `'${s}'`).join(', ')})`;
+const LEASE_CLEARED = 'claimed_by = NULL, heartbeat_at = NULL';
+
+function validateDecisions(decisions: unknown): { ready: string[]; skipped: Map<string, string>; order: string[] } {
+  if (!Array.isArray(decisions)) throw new ValidationError('decisions must be an array', { field: 'decisions' });
+  const ready: string[] = [];
+  const skipped = new Map<string, string>();
+  const order: string[] = [];
+  const seen = new Set<string>();
+  decisions.forEach((d: unknown, i) => {
+    if (!isPlainObject(d)) throw new ValidationError(`decisions[${i}] must be an object`, { field: `decisions[${i}]` });
+    const id = check.id(d.id, `decisions[${i}].id`);
+    if (d.outcome !== 'Ready' && d.outcome !== 'Skipped') {
+      throw new ValidationError(`decisions[${i}].outcome must be Ready or Skipped`, { field: `decisions[${i}].outcome`, reason: 'UnknownValue' });
+    }
+    const reason = d.outcome === 'Skipped' ? check.text(d.reason, `decisions[${i}].reason`, { min: 0 }) : null;
+    if (seen.has(id)) return; // the first decision for an id wins
+    seen.add(id);
+    order.push(id);
+    if (reason === null) ready.push(id);
+    else skipped.set(id, reason);
+  });
+  return { ready, skipped, order };
+}
+
+export function taskState(x: Scope): StateMethods {
+  const { rt } = x;
+  const t = rt.t.tasks;
+  const tid = (id: string) => t.enc('id', id);
+  const ts = (d: Date) => t.enc('updatedAt', d);
+
+  /** T2/T3/T12/T13-style guarded update of one task; false when the guard refuses. */
+  const guarded = (id: string, set: string, where: string, params: unknown[], event: (pipelineId: string) => PendingEvent) =>
+    x.atomic(async (s, tx) => {
+      const now = rt.now();
+      const row = await guardedUpdate(s, t, 'TaskExecution', id, tid(id), set, where, [ts(now), ...params], 'pipeline_execution_id');
+      if (!row) return false;
+      await writeEvents(s, rt, tx, now, [event(rt.p.uuidOf(row.pipeline_execution_id))]);
+      return true;
+    });
+
+  return {
+    async markReady(id) {
+      const key = check.id(id);
+      return guarded(key, "status = 'Ready', updated_at = $2", "status = 'NotStarted'", [], (p) => ev('task_ready', p, key, null, rt.runnerId));
+    },
+
+    async markSkipped(id, reason) {
+      const key = check.id(id);
+      const why = check.text(reason, 'reason', { min: 0 });
+      return guarded(key, "status = 'Skipped', error_details = $3, completed_at = $2, updated_at = $2", "status = 'NotStarted'", [why], (p) =>
+        ev('task_skipped', p, key, eventData.taskSkipped(why), rt.runnerId),
+      );
+    },
+
+    async markReadiness(decisions) {
+      const v = validateDecisions(decisions);
+      if (v.order.length === 0) {
+        x.guard();
+        return { ready: [], skipped: [] };
+      }
+      return x.atomic(async (s, tx) => {
+        const now = rt.now();
+        // Unknown ids are refused before anything is written (first unknown in input order).
+        const found = await forChunks(s, 'id', 1, v.order.map(tid), 'uuid', (inSql, params) =>
+          s.rows(`SELECT id FROM task_executions WHERE ${inSql}`, params),
+        );
+        const known = new Set(found.map((r) => rt.p.uuidOf(r.id)));
+        const missing = v.order.find((id) => !known.has(id));
+        if (missing) throw new NotFoundError('TaskExecution', missing);
+
+        const events: PendingEvent[] = [];
+        const readied = await forChunks(s, 'id', 2, v.ready.map(tid), 'uuid', (inSql, params) =>
+          s.rows(`UPDATE task_executions SET status = 'Ready', updated_at = $1 WHERE status = 'NotStarted' AND ${inSql} RETURNING id, pipeline_execution_id`, [
+            ts(now),
+            ...params,
+          ]),
+        );
+        for (const r of readied) events.push(ev('task_ready', rt.p.uuidOf(r.pipeline_execution_id), rt.p.uuidOf(r.id), null, rt.runnerId));
+
+        const skipRows = [...v.skipped].map(([id, reason]) => [tid(id), reason] as const);
+        const perStatement = Math.max(1, Math.min(s.d.listChunk, Math.floor(s.d.maxParams / 2) - 1));
+        const skippedIds: string[] = [];
+        for (const part of chunk(skipRows, perStatement)) {
+          const values = s.d.valuesTable(2, part, ['uuid', 'text']);
+          const rows = await s.rows(
+            `UPDATE task_executions SET status = 'Skipped', error_details = v.column2, completed_at = $1, updated_at = $1
+             FROM ${values.sql} AS v WHERE task_executions.id = v.column1 AND task_executions.status = 'NotStarted'
+             RETURNING id, pipeline_execution_id, error_details`,
+            [ts(now), ...values.params],
+          );
+          for (const r of rows) {
+            const id = rt.p.uuidOf(r.id);
+            skippedIds.push(id);
+            events.push(ev('task_skipped', rt.p.uuidOf(r.pipeline_execution_id), id, eventData.taskSkipped(String(r.error_details)), rt.runnerId));
+          }
+        }
+        await writeEvents(s, rt, tx, now, events);
+        return { ready: sortIds(readied.map((r) => rt.p.uuidOf(r.id))), skipped: sortIds(skippedIds) };
+      });
+    },
+
+    async markCompleted(id, runnerId) {
+      const key = check.id(id);
+      const runner = check.text(runnerId, 'runnerId');
+      await x.atomic(async (s, tx) => {
+        const now = rt.now();
+        const row = await fencedUpdate(s, rt, key, runner, `status = 'Completed', completed_at = $3, updated_at = $3, retry_at = NULL, ${LEASE_CLEARED}`, [ts(now)], 'pipeline_execution_id, attempt');
+        await writeEvents(s, rt, tx, now, [ev('task_completed', rt.p.uuidOf(row.pipeline_execution_id), key, eventData.taskCompleted(Number(row.attempt), null), runner)]);
+      });
+    },
+
+    async markFailed(id, runnerId, message) {
+      const key = check.id(id);
+      const runner = check.text(runnerId, 'runnerId');
+      const msg = check.text(message, 'message', { min: 0 });
+      await x.atomic(async (s, tx) => {
+        const now = rt.now();
+        const row = await fencedUpdate(
+          s,
+          rt,
+          key,
+          runner,
+          `status = 'Failed', completed_at = $3, updated_at = $3, error_details = $4, last_error = $4, ${LEASE_CLEARED}`,
+          [ts(now), msg],
+          'pipeline_execution_id, attempt',
+        );
+        await writeEvents(s, rt, tx, now, [ev('task_failed', rt.p.uuidOf(row.pipeline_execution_id), key, eventData.taskFailed(Number(row.attempt), msg), runner)]);
+      });
+    },
+
+    async markAbandoned(id, reason, guard) {
+      const key = check.id(id);
+      const why = check.text(reason, 'reason', { min: 0 });
+      const lease = leaseGuard(rt, guard, 4);
+      const where = lease ? lease.sql : `status IN ${inList(TASK_SOURCES.markAbandoned)}`;
+      return guarded(
+        key,
+        `status = 'Failed', completed_at = $2, updated_at = $2, error_details = $3, ${LEASE_CLEARED}`,
+        where,
+        [DAL_TEXTS.abandoned(why), ...(lease?.params ?? [])],
+        (p) => ev('task_abandoned', p, key, eventData.taskAbandoned(why), rt.runnerId),
+      );
+    },
+
+    async resetRetryState(id) {
+      const key = check.id(id);
+      return x.atomic(async (s, tx) => {
+        const now = rt.now();
+        const cur = await s.first(`SELECT status, pipeline_execution_id FROM task_executions WHERE id = $1${s.d.forUpdate()}`, [tid(key)]);
+        if (!cur) throw new NotFoundError('TaskExecution', key);
+        const previous = String(cur.status);
+        if (!(TASK_SOURCES.resetRetryState as readonly string[]).includes(previous)) return false;
+        await s.exec(
+          `UPDATE task_executions SET status = 'Ready', attempt = 1, retry_at = NULL, started_at = NULL, completed_at = NULL,
+             last_error = NULL, error_details = NULL, updated_at = $2 WHERE id = $1`,
+          [tid(key), ts(now)],
+        );
+        await writeEvents(s, rt, tx, now, [ev('task_retry_reset', rt.p.uuidOf(cur.pipeline_execution_id), key, eventData.taskRetryReset(previous), rt.runnerId)]);
+        return true;
+      });
+    },
+  };
+}
