@@ -4,47 +4,17 @@
  * notifications of *other* processes into local signals. Notifications from this process
  * are ignored (they were already delivered locally after commit), as are other schemas'.
  */
-import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { EXECUTION_EVENT_TYPES, isUuid, signalHub, type ExecutionEventType, type Logger, type Signal } from '@cloacina/core';
+import { decodeNotifyPayload, encodeNotifyPayload, SIGNAL_CHANNEL, signalHub, type Logger, type Signal } from '@cloacina/core';
 import { mapPgError } from './errors.js';
 
-export const SIGNAL_CHANNEL = 'cloacina_signals';
+// The payload format and the process-wide origin are shared with dal-unified (core).
+export { SIGNAL_CHANNEL };
+export const parseNotification = decodeNotifyPayload;
 
-/** Random per process (per loaded copy of this module): tells our own notifications apart. */
-export const SIGNAL_ORIGIN: string = randomUUID();
-
+/** Kept for callers of this module: core's encoder with the arguments in this package's order. */
 export function notifyPayload(schema: string | null, s: Signal): string {
-  return JSON.stringify({
-    origin: SIGNAL_ORIGIN,
-    schema,
-    type: s.type,
-    pipeline_execution_id: s.pipelineExecutionId,
-    task_execution_id: s.taskExecutionId,
-  });
-}
-
-/** Parses a notification; null when it is foreign, ours, for another schema or malformed. */
-export function parseNotification(payload: string | undefined, schema: string | null): Signal | null {
-  if (!payload) return null;
-  let p: Record<string, unknown>;
-  try {
-    p = JSON.parse(payload) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-  if (!p || typeof p !== 'object' || p.origin === SIGNAL_ORIGIN) return null;
-  if ((p.schema ?? null) !== schema) return null;
-  if (typeof p.type !== 'string' || !(EXECUTION_EVENT_TYPES as readonly string[]).includes(p.type)) return null;
-  if (!isUuid(p.pipeline_execution_id)) return null;
-  const task = p.task_execution_id ?? null;
-  if (task !== null && !isUuid(task)) return null;
-  return {
-    type: p.type as ExecutionEventType,
-    pipelineExecutionId: (p.pipeline_execution_id as string).toLowerCase(),
-    taskExecutionId: task === null ? null : (task as string).toLowerCase(),
-    schema,
-  };
+  return encodeNotifyPayload(s, schema);
 }
 
 const MIN_BACKOFF_MS = 100;

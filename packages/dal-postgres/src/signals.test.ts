@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { detectBackend, signalChannelKey, type Dal, type Signal } from '@cloacina/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { detectBackend, PROCESS_SIGNAL_ORIGIN, signalChannelKey, type Dal, type Signal } from '@cloacina/core';
 import { createPostgresDal } from './index.js';
-import { listenerInternals, SIGNAL_ORIGIN } from './listen.js';
+import { listenerInternals } from './listen.js';
 
 const URL = process.env.CLOACINA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -94,33 +94,6 @@ describe('signals', () => {
     ]);
   });
 
-  it('reach another DAL instance through NOTIFY (another origin, another local channel)', async () => {
-    const schema = freshSchema();
-    const writer = await open(createPostgresDal, URL, schema, true);
-    await writer.migrate();
-    // A second copy of the package: its own per-process origin, as if it were another process.
-    // Its URL names the same server differently, so local in-process delivery does not apply.
-    vi.resetModules();
-    const other = (await import('./index.js')) as typeof import('./index.js');
-    const otherListen = (await import('./listen.js')) as typeof import('./listen.js');
-    expect(otherListen.SIGNAL_ORIGIN).not.toBe(SIGNAL_ORIGIN);
-    const reader = await open(other.createPostgresDal, URL.replace('127.0.0.1', 'localhost'), schema, true);
-    const got = collect(reader);
-    const run = await writer.pipelineExecution.createWithTasks({ pipelineName: 'w', pipelineVersion: '1', inputContext: {}, tasks: [spec('a')] });
-    await writer.taskExecution.markReady(run.tasks[0]!.id);
-    await until(() => got.some((s) => s.type === 'task_ready'), 1000);
-    expect(got).toEqual([
-      { type: 'pipeline_created', pipelineExecutionId: run.pipeline.id, taskExecutionId: null, schema },
-      { type: 'task_ready', pipelineExecutionId: run.pipeline.id, taskExecutionId: run.tasks[0]!.id, schema },
-    ]);
-    // The writer's own listener ignored its own notifications; its subscribers saw them once, locally.
-    const mine = collect(writer);
-    await writer.pipelineExecution.markCompleted(run.pipeline.id);
-    await until(() => got.length === 3);
-    await new Promise((r) => setTimeout(r, 100));
-    expect(mine.map((s) => s.type)).toEqual(['pipeline_completed']);
-  });
-
   it('ignores other schemas and malformed payloads, and reconnects after a drop', async () => {
     const schema = freshSchema();
     const dal = await open(createPostgresDal, URL, schema, true);
@@ -129,7 +102,7 @@ describe('signals', () => {
     const notify = (payload: unknown) => raw("SELECT pg_notify('cloacina_signals', $1)", [JSON.stringify(payload)]);
     await notify({ origin: 'elsewhere', schema: 'other_schema', type: 'task_ready', pipeline_execution_id: pid, task_execution_id: null });
     await notify({ origin: 'elsewhere', schema, type: 'not_a_type', pipeline_execution_id: pid, task_execution_id: null });
-    await notify({ origin: SIGNAL_ORIGIN, schema, type: 'task_ready', pipeline_execution_id: pid, task_execution_id: null });
+    await notify({ origin: PROCESS_SIGNAL_ORIGIN, schema, type: 'task_ready', pipeline_execution_id: pid, task_execution_id: null });
     await notify({ origin: 'elsewhere', schema, type: 'task_ready', pipeline_execution_id: pid, task_execution_id: null });
     await until(() => got.length > 0);
     await new Promise((r) => setTimeout(r, 50));

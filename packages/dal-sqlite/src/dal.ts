@@ -4,6 +4,7 @@
  * level for its transaction-bound DAL.
  */
 import {
+  signalChannelKey,
   assertLedgerNotNewer,
   assertOutsideOwnTransaction,
   assertValidDate,
@@ -19,7 +20,7 @@ import { createCronExecutionDal } from './cron-execution.js';
 import { createCronScheduleDal } from './cron-schedule.js';
 import { createExecutionEventDal } from './execution-event.js';
 import { readLedger, runMigrations } from './migrate.js';
-import { resolveOptions, signalKey } from './options.js';
+import { resolveOptions } from './options.js';
 import { createPipelineExecutionDal } from './pipeline-execution/index.js';
 import { Pool } from './pool.js';
 import { createRecoveryEventDal } from './recovery-event.js';
@@ -75,7 +76,7 @@ function modules(scope: Scope, check: () => void) {
  */
 export async function createSqliteDal(options: DalOptions): Promise<Dal> {
   const cfg = resolveOptions(options);
-  const key = signalKey(cfg.target, cfg.spec.memory);
+  const key = signalChannelKey(cfg.target, null);
   const pool = await Pool.open(cfg.spec, cfg.poolSize, cfg.acquireTimeoutMs, key);
   try {
     assertLedgerNotNewer(await readLedger(pool.writer));

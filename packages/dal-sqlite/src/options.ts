@@ -1,6 +1,4 @@
 /** Option validation for createSqliteDal (02 §2.1) and the signal key of a database. */
-import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import {
   ConfigurationError,
   detectBackend,
@@ -76,28 +74,4 @@ export function resolveOptions(options: DalOptions): ResolvedOptions {
     idGenerator: options.idGenerator ?? newId,
     logger: options.logger,
   };
-}
-
-/** The file path inside a `file:` URI (query and fragment dropped, authority skipped). */
-function uriPath(uri: string): string {
-  let rest = uri.slice('file:'.length).replace(/[?#].*$/s, '');
-  if (rest.startsWith('//')) {
-    const slash = rest.indexOf('/', 2);
-    rest = slash < 0 ? '' : rest.slice(slash);
-  }
-  try {
-    return decodeURIComponent(rest);
-  } catch {
-    return rest;
-  }
-}
-
-/**
- * Key of the process-wide signal channel (02 §2.5): the absolute path of the file, so every DAL
- * instance on the same file, whatever its implementation, hears the others (dal-unified builds
- * the same key); a private in-memory database gets a key of its own.
- */
-export function signalKey(target: ResolvedOptions['target'], memory: boolean): string {
-  if (memory) return `sqlite-memory:${randomUUID()}`;
-  return path.resolve(target.uri ? uriPath(target.filename) : target.filename);
 }

@@ -4,12 +4,12 @@
  * transaction. Every write, every transaction and, when no reader is free, every read queues
  * on the writer lock, so an autocommit statement can never land inside another flow's
  * transaction and be rolled back with it. Writes also take the file's process-wide write turn
- * (write-gate.ts) so that several DAL instances on one file never starve libuv's threads.
+ * (core SqliteWriteGate) so that several DAL instances on one file never starve libuv's threads.
  */
 import { ConfigurationError, FifoLock, type PoolStats } from '@cloacina/core';
 import { Connection, type OpenSpec } from './connection.js';
 import { poolTimeoutError } from './errors.js';
-import { WriteGate } from './write-gate.js';
+import { SqliteWriteGate as WriteGate } from '@cloacina/core';
 
 export class Pool {
   readonly lock = new FifoLock();
@@ -30,7 +30,7 @@ export class Pool {
 
   /**
    * Opens the writer only (fail fast); readers are opened on demand. `fileKey` identifies the
-   * database file for the process-wide write gate (write-gate.ts).
+   * database file for the process-wide write gate (core SqliteWriteGate).
    */
   static async open(spec: OpenSpec, max: number, acquireTimeoutMs: number, fileKey: string): Promise<Pool> {
     const writer = await Connection.open({ ...spec, readOnly: false });

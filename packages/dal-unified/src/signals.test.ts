@@ -4,9 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { detectBackend, signalChannelKey, type Signal } from '@cloacina/core';
-import { postgresSignalKey } from './dialect/postgres.js';
-import { sqliteSignalKey } from './dialect/sqlite.js';
+import { type Signal } from '@cloacina/core';
 import { PG_URL, spec, testDb, type TestDb } from './testing/support.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,17 +17,6 @@ const waitFor = async (cond: () => boolean, ms = 3000) => {
     await new Promise((r) => setTimeout(r, 10));
   }
 };
-
-describe('signal keys', () => {
-  it('match the legacy DALs: core signalChannelKey on PostgreSQL, the resolved file on SQLite', () => {
-    const pgTarget = detectBackend('postgres://u:p@db.example:6543/app');
-    expect(postgresSignalKey(pgTarget, 'tenant_a')).toBe(signalChannelKey(pgTarget, 'tenant_a'));
-    expect(sqliteSignalKey(detectBackend('sqlite://x.db'))).toBe(join(process.cwd(), 'x.db'));
-    expect(sqliteSignalKey(detectBackend('file:///tmp/a%20b.db?mode=rwc'))).toBe('/tmp/a b.db');
-    const memory = detectBackend('sqlite::memory:');
-    expect(sqliteSignalKey(memory)).not.toBe(sqliteSignalKey(memory));
-  });
-});
 
 describe.each(['sqlite', 'postgres'] as const)('signals on %s', (backend) => {
   let db: TestDb;

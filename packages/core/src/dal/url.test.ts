@@ -88,7 +88,8 @@ describe('signalChannelKey', () => {
   });
 
   it('resolves SQLite paths and keeps in-memory databases private', () => {
-    expect(signalChannelKey(detectBackend('sqlite://x.db'), null)).toBe(signalChannelKey(detectBackend(`${process.cwd()}/x.db`), null));
+    expect(signalChannelKey(detectBackend('sqlite://x.db'), null)).toBe(`${process.cwd()}/x.db`);
+    expect(signalChannelKey(detectBackend('file:///tmp/a%20b.db?mode=rwc'), null)).toBe('/tmp/a b.db');
     const m = detectBackend('sqlite::memory:');
     expect(signalChannelKey(m, null)).not.toBe(signalChannelKey(m, null));
   });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { resolve as resolvePath } from 'node:path';
 import { ConfigurationError, maskUrlPasswords, ValidationError } from '../errors/index.js';
 
@@ -72,7 +73,7 @@ export function quoteIdent(name: string): string {
 /**
  * Key under which DAL instances of one process share local signals (02 §2.5): the same
  * PostgreSQL database and schema, or the same resolved SQLite file, whatever the implementation.
- * In-memory SQLite databases are private, so they get a key of their own.
+ * An in-memory SQLite database is private, so it gets a key of its own.
  */
 export function signalChannelKey(target: BackendTarget, schema: string | null): string {
   if (target.backend === 'postgres') {
@@ -80,8 +81,20 @@ export function signalChannelKey(target: BackendTarget, schema: string | null): 
     const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || decodeURIComponent(u.username) || 'postgres';
     return `postgres://${u.hostname || 'localhost'}:${u.port || '5432'}/${database}#${schema ?? 'public'}`;
   }
-  if (isMemoryTarget(target)) return `sqlite-memory:${Math.random().toString(36).slice(2)}:${Date.now()}`;
-  let file = target.filename;
-  if (target.uri) file = decodeURIComponent(file.replace(/^file:(\/\/localhost)?/, '').split('?')[0]!);
-  return `sqlite:${resolvePath(file)}`;
+  if (isMemoryTarget(target)) return `sqlite-memory:${randomUUID()}`;
+  return resolvePath(target.uri ? sqliteUriPath(target.filename) : target.filename);
+}
+
+/** The file path of a SQLite `file:` URI: no query or fragment, no authority, percent-decoded. */
+export function sqliteUriPath(uri: string): string {
+  let rest = uri.slice('file:'.length).replace(/[?#].*$/s, '');
+  if (rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    rest = slash < 0 ? '' : rest.slice(slash);
+  }
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return rest;
+  }
 }

@@ -4,45 +4,12 @@
  * counted), so a foreign signal is published to the local hub once. Notifications sent by
  * this process are skipped (they were already delivered locally), as are other schemas'.
  */
-import { randomUUID } from 'node:crypto';
 import pg, { type Client } from 'pg';
-import { EXECUTION_EVENT_TYPES, type ExecutionEventType, type Logger, type Signal } from '@cloacina/core';
+import { decodeNotifyPayload, SIGNAL_CHANNEL, type Logger, type Signal } from '@cloacina/core';
 
-/** The NOTIFY channel shared by every DAL implementation (02 §2.5). */
-export const SIGNAL_CHANNEL = 'cloacina_signals';
-
-const ORIGIN_KEY = Symbol.for('cloacina.signalOrigin');
-const g = globalThis as unknown as Record<symbol, string | undefined>;
-/**
- * Process-wide origin of NOTIFY payloads. Kept on globalThis so every DAL implementation in the
- * process can share it and skip its own notifications whichever DAL sent them.
- */
-export const PROCESS_ORIGIN: string = (g[ORIGIN_KEY] ??= randomUUID());
-
-export function encodePayload(s: Signal, schema: string | null): string {
-  return JSON.stringify({
-    origin: PROCESS_ORIGIN,
-    schema,
-    type: s.type,
-    pipeline_execution_id: s.pipelineExecutionId,
-    task_execution_id: s.taskExecutionId,
-  });
-}
-
-export function decodePayload(text: string | undefined, schema: string | null): Signal | null {
-  if (!text) return null;
-  let p: Record<string, unknown>;
-  try {
-    p = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    return null;
-  }
-  if (p.origin === PROCESS_ORIGIN || (p.schema ?? null) !== schema) return null;
-  if (typeof p.type !== 'string' || !(EXECUTION_EVENT_TYPES as readonly string[]).includes(p.type)) return null;
-  if (typeof p.pipeline_execution_id !== 'string') return null;
-  const task = typeof p.task_execution_id === 'string' ? p.task_execution_id : null;
-  return { type: p.type as ExecutionEventType, pipelineExecutionId: p.pipeline_execution_id, taskExecutionId: task, schema };
-}
+// The NOTIFY channel, payload format and process-wide origin are core's, shared with dal-postgres.
+export { SIGNAL_CHANNEL };
+export { encodeNotifyPayload as encodePayload } from '@cloacina/core';
 
 export interface ListenerConfig {
   url: string;
@@ -79,7 +46,7 @@ class Listener {
     client.on('end', () => this.dropped(client));
     client.on('notification', (msg) => {
       if (msg.channel !== SIGNAL_CHANNEL) return;
-      const s = decodePayload(msg.payload, this.cfg.schema);
+      const s = decodeNotifyPayload(msg.payload, this.cfg.schema);
       if (s) this.cfg.publish([s]);
     });
     this.client = client;

@@ -1,34 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import sqlite3 from 'sqlite3';
 import type { DataSource, DataSourceOptions, EntitySchema, QueryRunner } from 'typeorm';
 import type { QueryResult } from 'typeorm/query-runner/QueryResult.js';
-import { ConfigurationError, FifoLock, isMemoryTarget, type BackendTarget, type PoolStats, type Signal } from '@cloacina/core';
-import { poolTimeoutError } from '../errors.js';
+import { ConfigurationError, FifoLock, isMemoryTarget, poolTimeoutError, signalChannelKey, SqliteWriteGate, type PoolStats, type Signal } from '@cloacina/core';
 import type { ExecResult, Session } from '../shared/session.js';
 import type { Dialect, DialectConfig, Lease, ListType } from './index.js';
-
-/**
- * Key of this database for process-local signal delivery: the absolute resolved file (the key
- * dal-sqlite uses, so both implementations in one process hear each other); an in-memory
- * database is private, so it gets a key of its own.
- */
-export function sqliteSignalKey(target: BackendTarget): string {
-  if (target.backend !== 'sqlite' || isMemoryTarget(target)) return `sqlite-memory:${randomUUID()}`;
-  if (!target.uri) return resolve(target.filename);
-  // file: URI → its path: no query or fragment, no authority.
-  let rest = target.filename.slice('file:'.length).replace(/[?#].*$/s, '');
-  if (rest.startsWith('//')) {
-    const slash = rest.indexOf('/', 2);
-    rest = slash < 0 ? '' : rest.slice(slash);
-  }
-  try {
-    rest = decodeURIComponent(rest);
-  } catch {
-    // keep the raw text
-  }
-  return resolve(rest);
-}
 
 const SQL_CACHE_LIMIT = 2_000;
 
@@ -51,8 +26,17 @@ export class SqliteDialect implements Dialect {
   private qr: QueryRunner | null = null;
   private readonly sqlCache = new Map<string, string>();
 
+  /**
+   * The process-wide per-file gate shared with dal-sqlite: several DAL instances on one file in
+   * one process wait for their turn on the event loop instead of in SQLite's busy handler, where
+   * they could occupy every libuv worker thread and starve the lock holder's COMMIT.
+   */
+  private readonly gate: SqliteWriteGate | null;
+
   constructor(private readonly cfg: DialectConfig) {
-    this.signalKey = sqliteSignalKey(cfg.target);
+    this.signalKey = signalChannelKey(cfg.target, null);
+    const busy = Math.trunc(cfg.options.sqlite?.busyTimeoutMs ?? 30_000);
+    this.gate = isMemoryTarget(cfg.target) ? null : new SqliteWriteGate(this.signalKey, busy);
   }
 
   private get target() {
@@ -100,8 +84,22 @@ export class SqliteDialect implements Dialect {
   }
 
   async acquire(): Promise<Lease> {
-    const release = await this.lock.acquire(this.cfg.acquireTimeoutMs, () => poolTimeoutError('sqlite'));
-    return { qr: this.qr!, release };
+    const release = await this.lock.acquire(this.cfg.acquireTimeoutMs, () => poolTimeoutError('sqlite', this.cfg.acquireTimeoutMs));
+    if (!this.gate) return { qr: this.qr!, release };
+    let releaseGate: () => void;
+    try {
+      releaseGate = await this.gate.acquire();
+    } catch (err) {
+      release();
+      throw err;
+    }
+    return {
+      qr: this.qr!,
+      release: () => {
+        releaseGate();
+        release();
+      },
+    };
   }
 
   /**
@@ -172,7 +170,9 @@ RETURNING id, pipeline_execution_id, task_name, attempt, max_attempts, task_conf
   }
 
   async startSignals(_publish: (signals: Signal[]) => void): Promise<() => Promise<void>> {
-    return async () => undefined; // SQLite has no cross-process delivery (02 §2.5)
+    // SQLite has no cross-process delivery (02 §2.5); the stop hook runs at close, so it is
+    // where this instance gives up its share of the file's write gate.
+    return async () => this.gate?.dispose();
   }
 
   poolStats(ds: DataSource | null): PoolStats {

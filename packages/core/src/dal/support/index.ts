@@ -4,3 +4,6 @@ export * from './rows.js';
 export * from './events.js';
 export * from './validate.js';
 export * from './transaction-state.js';
+export * from './driver-errors.js';
+export * from './notify.js';
+export * from './write-gate.js';

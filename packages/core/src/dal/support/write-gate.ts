@@ -10,7 +10,8 @@
  * throughput (the file admits one writer anyway). Other processes are still arbitrated by
  * SQLite's own locking and busy_timeout, with at most one waiting thread per process and file.
  */
-import { DatabaseError, FifoLock } from '@cloacina/core';
+import { DatabaseError } from '../../errors/index.js';
+import { FifoLock } from './fifo-lock.js';
 
 interface Entry {
   lock: FifoLock;
@@ -22,7 +23,7 @@ const g = globalThis as unknown as Record<symbol, Map<string, Entry> | undefined
 // Shared even if several copies of this package are loaded in one process.
 const gates: Map<string, Entry> = (g[REGISTRY_KEY] ??= new Map());
 
-export class WriteGate {
+export class SqliteWriteGate {
   private released = false;
   private readonly entry: Entry;
 
