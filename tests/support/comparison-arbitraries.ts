@@ -38,7 +38,7 @@ const metadataInput = rec(
 /** claimedBy accompanies status Running (02 §4.3), now and then it is missing or misplaced. */
 const newTask = fc
   .tuple(
-    rec({ pipelineExecutionId: v.ref('pipeline'), taskName: v.taskName, status: v.taskStatus, attempt: fc.integer({ min: 1, max: 3 }), maxAttempts: fc.integer({ min: 1, max: 3 }), triggerRules: v.jsonObject, taskConfiguration: v.jsonObject }, ['pipelineExecutionId', 'taskName']),
+    rec({ pipelineExecutionId: v.ref('pipeline'), taskName: v.taskName, status: v.taskStatus, attempt: v.mostly(fc.integer({ min: 1, max: 3 }), fc.constantFrom(0, 1.5)), maxAttempts: v.mostly(fc.integer({ min: 1, max: 3 }), fc.constant(0)), triggerRules: v.jsonObject, taskConfiguration: v.jsonObject }, ['pipelineExecutionId', 'taskName']),
     v.runner,
     fc.integer({ min: 0, max: 15 }),
   )
@@ -109,8 +109,8 @@ export const METHODS: [string, number, ArgsArb][] = [
 
   ['taskExecutionMetadata.create', 1, args(metadataInput)],
   ['taskExecutionMetadata.getByPipelineAndTask', 1, args(v.ref('pipeline'), fc.oneof(v.taskName, v.taskNamespace))],
-  ['taskExecutionMetadata.getByTaskExecution', 1, args(v.ref('task'))],
-  ['taskExecutionMetadata.updateContextId', 1, args(v.ref('task'), orNull(v.ref('context')))],
+  ['taskExecutionMetadata.getByTaskExecution', 1, args(v.heldTask)],
+  ['taskExecutionMetadata.updateContextId', 1, args(v.heldTask, orNull(v.ref('context')))],
   ['taskExecutionMetadata.upsertTaskExecutionMetadata', 2, args(metadataInput)],
   ['taskExecutionMetadata.getDependencyMetadata', 1, args(v.ref('pipeline'), v.taskNames)],
   ['taskExecutionMetadata.getDependencyMetadataWithContexts', 1, args(v.ref('pipeline'), v.taskNames)],
@@ -129,7 +129,7 @@ export const METHODS: [string, number, ArgsArb][] = [
   ['executionEvent.getRecent', 1, args(v.limit)],
   ['executionEvent.deleteOlderThan', 1, args(v.anyTime)],
 
-  ['cronSchedule.create', 3, args(rec({ workflowName: v.mostly(v.workflowName, fc.constant('')), cronExpression: v.mostly(fc.constantFrom('*/5 * * * *', '0 0 * * *'), fc.constant('')), timezone: fc.constantFrom('UTC', 'Europe/Paris'), enabled: fc.boolean(), catchupPolicy: v.catchupPolicy, startDate: orNull(v.gridTime), endDate: orNull(v.gridTime), nextRunAt: v.gridTime }, ['workflowName', 'cronExpression', 'nextRunAt']))],
+  ['cronSchedule.create', 3, args(rec({ workflowName: v.mostly(v.workflowName, fc.constant('')), cronExpression: v.mostly(fc.constantFrom('*/5 * * * *', '0 0 * * *'), fc.constant('')), timezone: fc.constantFrom('UTC', 'Europe/Paris'), enabled: fc.boolean(), catchupPolicy: v.catchupPolicy, startDate: orNull(v.gridTime), endDate: orNull(v.gridTime), nextRunAt: v.gridOrBad }, ['workflowName', 'cronExpression', 'nextRunAt']))],
   ['cronSchedule.getById', 1, args(v.ref('cronSchedule'))],
   ['cronSchedule.findById', 1, args(v.ref('cronSchedule'))],
   ['cronSchedule.delete', 1, args(v.ref('cronSchedule'))],
@@ -137,14 +137,14 @@ export const METHODS: [string, number, ArgsArb][] = [
   ['cronSchedule.list', 1, fc.oneof(args(), args(rec({ enabledOnly: fc.boolean(), limit: v.limit, offset: v.offset }, [])))],
   ['cronSchedule.findByWorkflow', 1, args(v.workflowName)],
   ['cronSchedule.count', 1, fc.oneof(args(), args(rec({ enabledOnly: fc.boolean() }, [])))],
-  ['cronSchedule.updateScheduleTimes', 1, args(v.ref('cronSchedule'), v.gridTime, v.gridTime)],
+  ['cronSchedule.updateScheduleTimes', 1, args(v.ref('cronSchedule'), v.gridTime, v.gridOrBad)],
   ['cronSchedule.enable', 1, args(v.ref('cronSchedule'))],
   ['cronSchedule.disable', 1, args(v.ref('cronSchedule'))],
-  ['cronSchedule.updateNextRun', 1, args(v.ref('cronSchedule'), v.gridTime)],
+  ['cronSchedule.updateNextRun', 1, args(v.ref('cronSchedule'), v.gridOrBad)],
   ['cronSchedule.claimAndUpdate', 3, args(v.ref('cronSchedule'), rec({ expectedNextRunAt: v.gridTime, now: v.anyTime, lastRunAt: v.gridTime, nextRunAt: v.gridTime }, ['expectedNextRunAt', 'now', 'lastRunAt', 'nextRunAt']))],
   ['cronSchedule.updateExpressionAndTimezone', 1, args(v.ref('cronSchedule'), rec({ cronExpression: fc.constantFrom('0 * * * *', ''), timezone: fc.constantFrom('UTC', 'Asia/Tokyo'), catchupPolicy: v.catchupPolicy, nextRunAt: v.gridTime }, ['nextRunAt']))],
 
-  ['cronExecution.create', 3, args(rec({ scheduleId: v.ref('cronSchedule'), scheduledTime: v.gridTime, pipelineExecutionId: orNull(v.ref('pipeline')), claimedAt: v.anyTime }, ['scheduleId', 'scheduledTime']))],
+  ['cronExecution.create', 3, args(rec({ scheduleId: v.ref('cronSchedule'), scheduledTime: v.gridOrBad, pipelineExecutionId: orNull(v.ref('pipeline')), claimedAt: v.anyTime }, ['scheduleId', 'scheduledTime']))],
   ['cronExecution.updatePipelineExecutionId', 1, args(v.ref('cronExecution'), v.ref('pipeline'))],
   ['cronExecution.linkPipelineExecution', 2, args(v.ref('cronExecution'), v.ref('pipeline'))],
   ['cronExecution.deleteOlderThan', 1, args(v.gridTime)],
@@ -156,7 +156,7 @@ export const METHODS: [string, number, ArgsArb][] = [
   ['cronExecution.getLatestBySchedule', 1, args(v.ref('cronSchedule'))],
   ['cronExecution.findLostExecutions', 1, args(fc.constantFrom(0, 1, 10))],
   ['cronExecution.countBySchedule', 1, args(v.ref('cronSchedule'))],
-  ['cronExecution.executionExists', 1, args(v.ref('cronSchedule'), v.gridTime)],
+  ['cronExecution.executionExists', 1, args(v.ref('cronSchedule'), v.gridOrBad)],
   ['cronExecution.getExecutionStats', 1, fc.oneof(args(v.anyTime), args(v.anyTime, rec({ lostThresholdMinutes: fc.constantFrom(0, 1, 10) }, [])))],
 
   ['workflowPackages.storePackageMetadata', 3, fc.oneof(args(v.ref('binary'), v.manifest), args(v.ref('binary'), v.manifest, v.storageType))],
@@ -171,6 +171,22 @@ export const METHODS: [string, number, ArgsArb][] = [
   ['workflowRegistryStorage.deleteBinary', 1, args(v.ref('binary'))],
   ['workflowRegistryStorage.storageType', 1, args()],
 ];
+
+/** Modules outside the run/task core; a scenario adds at most two, so their ids pile up. */
+const SIDE_GROUPS: Record<string, string[]> = {
+  context: ['context'],
+  metadata: ['taskExecutionMetadata'],
+  events: ['recoveryEvent', 'executionEvent'],
+  cron: ['cronSchedule', 'cronExecution'],
+  packages: ['workflowPackages', 'workflowRegistryStorage'],
+};
+const GROUP_SEEDS: Record<string, string[]> = {
+  context: ['context.create'],
+  cron: ['cronSchedule.create', 'cronExecution.create'],
+  packages: ['workflowRegistryStorage.storeBinary', 'workflowPackages.storePackageMetadata'],
+};
+const CORE = ['pipelineExecution', 'taskExecution'];
+const CREATE_RUN = 'pipelineExecution.createWithTasks';
 
 export interface ScenarioOptions {
   maxLength: number;
@@ -187,8 +203,10 @@ export function callStep(methods?: string[], boost: (method: string) => number =
   return fc.oneof(...chosen.map(([method, weight, a]) => ({ weight: weight * boost(method), arbitrary: a.map((argv): CallStep => ({ method, args: argv })) })));
 }
 
-function txStep(inner: fc.Arbitrary<CallStep>, depth: number): fc.Arbitrary<TxStep> {
-  const sub: fc.Arbitrary<Step> = depth >= 1 ? inner : fc.oneof({ arbitrary: inner, weight: 5 }, { arbitrary: txStep(inner, depth + 1), weight: 1 });
+function txStep(call: fc.Arbitrary<CallStep>, depth: number): fc.Arbitrary<TxStep> {
+  // Now and then a sub-step calls the root DAL from inside the callback (ConfigurationError, 02 §2.4).
+  const inner = fc.oneof({ arbitrary: call, weight: 15 }, { arbitrary: call.map((c): CallStep => ({ ...c, root: true })), weight: 1 });
+  const sub: fc.Arbitrary<Step> = depth >= 1 ? inner : fc.oneof({ arbitrary: inner, weight: 5 }, { arbitrary: txStep(call, depth + 1), weight: 1 });
   return fc.record({ method: fc.constant('transaction' as const), steps: fc.array(sub, { minLength: 1, maxLength: 4 }), rollback: fc.boolean() }, { noNullPrototype: true });
 }
 
@@ -228,7 +246,7 @@ const lifecycle: fc.Arbitrary<Step[]> = fc
     return out;
   });
 
-function stepsOf(methods: string[] | undefined, opts: ScenarioOptions, boost: (method: string) => number = () => 1): fc.Arbitrary<Step[]> {
+function stepsOf(methods: string[] | undefined, opts: ScenarioOptions, boost: (method: string) => number = () => 1, seeds: string[] = []): fc.Arbitrary<Step[]> {
   const call = callStep(methods, boost);
   const atoms: fc.WeightedArbitrary<Step[]>[] = [{ arbitrary: call.map((c) => [c]), weight: 20 }];
   if (opts.transactions ?? true) atoms.push({ arbitrary: txStep(call, 0).map((t) => [t]), weight: 2 });
@@ -240,20 +258,11 @@ function stepsOf(methods: string[] | undefined, opts: ScenarioOptions, boost: (m
     .map((parts) => parts.flat().slice(0, opts.maxLength + 3))
     .filter((steps) => steps.length > 0);
   if (!core || opts.methods) return body;
-  // Every core scenario starts with a run, so the task transitions have tasks to act on.
-  return fc.tuple(callStep([CREATE_RUN]), body).map(([first, rest]) => [first, ...rest]);
+  // Every core scenario starts with a run (and one row of each other module's root kind), so
+  // the transitions have ids to act on.
+  return fc.tuple(fc.tuple(...[CREATE_RUN, ...seeds].map((m) => callStep([m]))), body).map(([first, rest]) => [...first, ...rest]);
 }
 
-/** Modules outside the run/task core; a scenario adds at most two, so their ids pile up. */
-const SIDE_GROUPS: Record<string, string[]> = {
-  context: ['context'],
-  metadata: ['taskExecutionMetadata'],
-  events: ['recoveryEvent', 'executionEvent'],
-  cron: ['cronSchedule', 'cronExecution'],
-  packages: ['workflowPackages', 'workflowRegistryStorage'],
-};
-const CORE = ['pipelineExecution', 'taskExecution'];
-const CREATE_RUN = 'pipelineExecution.createWithTasks';
 
 /**
  * A scenario: a list of steps over the pipeline/task core plus up to two other modules (so a
@@ -267,6 +276,7 @@ export function scenario(opts: ScenarioOptions): fc.Arbitrary<Step[]> {
       const modules = [...CORE, ...groups.flatMap((g) => SIDE_GROUPS[g]!)];
       const isCore = (m: string) => CORE.includes(m.split('.')[0]!);
       // The other modules' methods weigh 3× so that they are not drowned by the core's many methods.
-      return stepsOf(METHODS.map(([m]) => m).filter((m) => modules.includes(m.split('.')[0]!)), opts, (m) => (isCore(m) ? 1 : 3));
+      const seeds = groups.flatMap((g) => GROUP_SEEDS[g] ?? []);
+      return stepsOf(METHODS.map(([m]) => m).filter((m) => modules.includes(m.split('.')[0]!)), opts, (m) => (isCore(m) ? 1 : 3), seeds);
     });
 }

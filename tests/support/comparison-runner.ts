@@ -21,6 +21,7 @@ export interface StepOutcome {
   method: string;
   /** Concrete arguments after resolving refs and times (for reports). */
   args: unknown[];
+  root?: true;
   value?: Normalised;
   error?: ErrorInfo;
   rolledBack?: boolean;
@@ -54,14 +55,14 @@ function invoke(dal: Dal, method: string, args: unknown[]): Promise<unknown> {
 }
 
 /** Runs one call or transaction step on `dal` (the root DAL or a transaction-bound one). */
-export async function runOn(dal: Dal, step: Step, pools: IdPools, nowMs: number, sameBackend: boolean): Promise<StepOutcome> {
+export async function runOn(dal: Dal, step: Step, pools: IdPools, nowMs: number, sameBackend: boolean, root: Dal = dal): Promise<StepOutcome> {
   if (step.method === 'transaction') {
     const tx = step as TxStep;
     const subs: StepOutcome[] = [];
     try {
       const value = await withTimeout(
         dal.transaction(async (t) => {
-          for (const s of tx.steps) subs.push(await runOn(t, s, pools, nowMs, sameBackend));
+          for (const s of tx.steps) subs.push(await runOn(t, s, pools, nowMs, sameBackend, root));
           if (tx.rollback) throw new RollbackRequested();
           return 'committed';
         }),
@@ -77,11 +78,11 @@ export async function runOn(dal: Dal, step: Step, pools: IdPools, nowMs: number,
   const call = step as CallStep;
   const args = resolveArgs(call.args, pools, nowMs) as unknown[];
   try {
-    const result = await withTimeout(invoke(dal, call.method, args), call.method);
+    const result = await withTimeout(invoke(call.root ? root : dal, call.method, args), call.method);
     collectIds(call.method, result, pools);
-    return { method: call.method, args, value: normaliseValue(result) };
+    return { method: call.method, args, ...(call.root ? { root: true as const } : {}), value: normaliseValue(result) };
   } catch (err) {
-    return { method: call.method, args, error: describeError(err, sameBackend) };
+    return { method: call.method, args, ...(call.root ? { root: true as const } : {}), error: describeError(err, sameBackend) };
   }
 }
 
@@ -126,8 +127,14 @@ export interface CompareOptions {
   strictIds?: boolean;
   /** Compare full dumps at the end; default true. */
   dump?: boolean;
+  /** Also compare full dumps after every n-th step (02 §10.2 "and at checkpoints"). */
+  checkpointEvery?: number;
   /** Steps appended after the scenario (e.g. a read probe built from the final pools). */
   epilogue?: (pools: IdPools, nowMs: number) => Step[];
+  /** Start from these pools and this clock value instead of empty pools at T0. */
+  start?: { pools: IdPools; nowMs: number };
+  /** Called before the step at `index` runs (e.g. to hand one side over to another DAL). */
+  beforeStep?: (index: number, nowMs: number, poolsA: IdPools) => Promise<void>;
 }
 
 export interface ScenarioRun {
@@ -144,14 +151,15 @@ const tick = () => new Promise<void>((r) => setImmediate(r));
 /** Runs `steps` on both sides (already at a fresh state) and returns the first difference. */
 export async function compareScenario(a: Side, b: Side, steps: Step[], opts: CompareOptions): Promise<ScenarioRun> {
   const ids = new IdMapping();
-  const poolsA = new IdPools();
-  const poolsB = new IdPools();
-  let nowMs = T0_MS;
+  const poolsA = opts.start ? opts.start.pools.clone() : new IdPools();
+  const poolsB = opts.start ? opts.start.pools.clone() : new IdPools();
+  let nowMs = opts.start?.nowMs ?? T0_MS;
   const outcomes: StepOutcome[] = [];
   const strict = opts.strictIds ?? true;
   const run = async (all: Step[], offset: number): Promise<Difference | null> => {
     for (const [k, step] of all.entries()) {
       const index = offset + k;
+      await opts.beforeStep?.(index, nowMs, poolsA);
       if (step.method === 'clock.advance') {
         nowMs += (step as { args: [number] }).args[0];
         continue;
@@ -181,6 +189,10 @@ export async function compareScenario(a: Side, b: Side, steps: Step[], opts: Com
       if (strict && ids.nonIdentity.length > nonIdentityBefore) {
         const [x, y] = ids.nonIdentity[nonIdentityBefore]!;
         return diff(`ids differ (02 §1: same id sequence must give identical ids): A ${x} where B ${y}`);
+      }
+      if (opts.checkpointEvery && (index + 1) % opts.checkpointEvery === 0) {
+        const dd = compareDumps(...(await Promise.all([dumpDatabase(a.raw), dumpDatabase(b.raw)])), ids);
+        if (dd) return diff(`dump at the checkpoint after this step differs: ${dd}`);
       }
     }
     return null;
@@ -223,7 +235,7 @@ function showOutcome(o: StepOutcome | undefined, indent: string): string {
     : o.rolledBack
       ? 'rolled back'
       : `returned ${JSON.stringify(o.value ?? null)}`;
-  const line = `${indent}${o.method}(${o.args.map((x) => stringifyArg(x)).join(', ')}) → ${head}`;
+  const line = `${indent}${o.root ? 'ROOT ' : ''}${o.method}(${o.args.map((x) => stringifyArg(x)).join(', ')}) → ${head}`;
   return [line, ...(o.subs ?? []).map((s) => showOutcome(s, `${indent}  `))].join('\n');
 }
 

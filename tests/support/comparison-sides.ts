@@ -75,16 +75,17 @@ export async function openSide(combo: DalCombo, label: string, wrap: (dal: Dal) 
     await db.cleanup().catch(() => undefined);
     throw err;
   }
-  const signals: Signal[] = [];
-  const unsubscribe = dal.signals.subscribe((s) => signals.push(s));
-  ids.reset();
   const opened = dal;
   const openedRaw = raw;
+  const wrapped = wrap(opened);
+  const signals: Signal[] = [];
+  const unsubscribe = wrapped.signals.subscribe((s) => signals.push(s));
+  ids.reset();
   return {
     label,
     combo,
     db,
-    dal: wrap(opened),
+    dal: wrapped,
     raw: openedRaw,
     clock,
     ids,

@@ -35,10 +35,16 @@ export interface AtTime {
 export interface NowTime {
   $now: number;
 }
+/** Not a storable time: an invalid Date, an ISO string instead of a Date, or year 10000. */
+export interface BadTime {
+  $bad: 'nan' | 'string' | 'far';
+}
 
 export interface CallStep {
   method: string;
   args: unknown[];
+  /** Inside a transaction: call the root DAL instead of the transaction-bound one (02 §2.4: ConfigurationError). */
+  root?: true;
 }
 /** Sub-steps on the transaction-bound DAL; `rollback` makes the callback reject at the end. */
 export interface TxStep {
@@ -99,6 +105,12 @@ export class IdPools {
     return overshoot % 3 === 2 ? MALFORMED_ID : UNKNOWN_ID;
   }
 
+  clone(): IdPools {
+    const c = new IdPools();
+    for (const k of ID_KINDS) c.get(k).push(...this.get(k));
+    return c;
+  }
+
   snapshot(): Record<IdKind, string[]> {
     return Object.fromEntries(ID_KINDS.map((k) => [k, [...this.get(k)]])) as Record<IdKind, string[]>;
   }
@@ -112,6 +124,10 @@ export function resolveArgs(value: unknown, pools: IdPools, nowMs: number): unkn
   if (isRef(value)) return pools.resolve(value);
   if (isMarker(value, '$at')) return new Date(T0_MS + (value as AtTime).$at);
   if (isMarker(value, '$now')) return new Date(nowMs + (value as NowTime).$now);
+  if (isMarker(value, '$bad')) {
+    const bad = (value as BadTime).$bad;
+    return bad === 'nan' ? new Date(Number.NaN) : bad === 'string' ? new Date(nowMs).toISOString() : new Date('+010000-01-01T00:00:00.000Z');
+  }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = resolveArgs(v, pools, nowMs);
   return out;
@@ -159,7 +175,7 @@ export function describeStep(step: Step): string {
     const s = step as TxStep;
     return `transaction(${s.rollback ? 'rollback' : 'commit'}: [${s.steps.map(describeStep).join('; ')}])`;
   }
-  return `${step.method}(${(step as CallStep).args.map((a) => stringifyArg(a)).join(', ')})`;
+  return `${(step as CallStep).root ? 'ROOT ' : ''}${step.method}(${(step as CallStep).args.map((a) => stringifyArg(a)).join(', ')})`;
 }
 
 export function stringifyArg(a: unknown): string {

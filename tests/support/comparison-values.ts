@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { EXECUTION_EVENT_TYPES, PIPELINE_STATUSES, RECOVERY_TYPES, TASK_STATUSES } from '@cloacina/core';
-import type { AtTime, IdKind, NowTime, Ref } from './comparison-steps.js';
+import type { AtTime, BadTime, IdKind, NowTime, Ref } from './comparison-steps.js';
 
 /** Mostly `valid`, now and then `invalid` (about 1 in 16). */
 export function mostly<T, U>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<U>): fc.Arbitrary<T | U> {
@@ -25,13 +25,16 @@ export function ref(kind: IdKind): fc.Arbitrary<Ref> {
 }
 
 /**
- * Distinct indexes, all from the end or all from the start, so one batch call never names the
- * same id twice (the spec leaves e.g. markReadiness with two decisions for one id open).
+ * Mostly distinct indexes, all from the end or all from the start, so a batch call usually
+ * names each id once; now and then one id twice. The spec leaves a repeated id in one batch
+ * open (e.g. two markReadiness decisions for one task); the four implementations agree (first
+ * decision in input order wins, heartbeatMany reports an id once), and they must stay
+ * interchangeable, so it is compared too.
  */
 export function distinctRefs(kind: IdKind, maxLength: number): fc.Arbitrary<Ref[]> {
-  return fc
-    .oneof(fc.uniqueArray(fc.integer({ min: -4, max: -1 }), { maxLength }), fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength }))
-    .map((idx) => idx.map((index) => ({ ref: kind, index })));
+  const distinct = fc.oneof(fc.uniqueArray(fc.integer({ min: -4, max: -1 }), { maxLength }), fc.uniqueArray(fc.integer({ min: 0, max: 6 }), { maxLength }));
+  const withRepeat = fc.array(fc.integer({ min: -2, max: -1 }), { minLength: 2, maxLength });
+  return fc.oneof({ arbitrary: distinct, weight: 9 }, { arbitrary: withRepeat, weight: 1 }).map((idx) => idx.map((index) => ({ ref: kind, index })));
 }
 
 const MINUTE = 60_000;
@@ -39,7 +42,13 @@ const MINUTE = 60_000;
 export const gridTime: fc.Arbitrary<AtTime> = fc.integer({ min: 0, max: 4 }).map((k) => ({ $at: k * MINUTE }));
 /** Around the step's own clock value (boundaries: < vs ≤). */
 export const nearNow: fc.Arbitrary<NowTime> = fc.constantFrom(-3_600_000, -MINUTE, -1, 0, 1, MINUTE).map((d) => ({ $now: d }));
-export const anyTime: fc.Arbitrary<AtTime | NowTime> = fc.oneof(gridTime, nearNow);
+/** Edges of the storable range and of common encodings (01 §2: years 0001–9999, ms precision). */
+export const edgeTime: fc.Arbitrary<AtTime> = fc
+  .constantFrom('0001-01-01T00:00:00.000Z', '1969-12-31T23:59:59.999Z', '1970-01-01T00:00:00.000Z', '2038-01-19T03:14:08.001Z', '9999-12-31T23:59:59.999Z')
+  .map((iso) => ({ $at: Date.parse(iso) - Date.parse('2025-01-01T00:00:00.000Z') }));
+export const badTime: fc.Arbitrary<BadTime> = fc.constantFrom<BadTime>({ $bad: 'nan' }, { $bad: 'string' }, { $bad: 'far' });
+export const anyTime: fc.Arbitrary<AtTime | NowTime | BadTime> = mostly(fc.oneof({ arbitrary: gridTime, weight: 5 }, { arbitrary: nearNow, weight: 5 }, { arbitrary: edgeTime, weight: 1 }), badTime);
+export const gridOrBad: fc.Arbitrary<AtTime | BadTime> = mostly(fc.oneof({ arbitrary: gridTime, weight: 10 }, { arbitrary: edgeTime, weight: 1 }), badTime);
 
 /** Clock advances; 0 keeps the previous timestamp (ties broken by id, 02 §1 "Ordering"). */
 export const clockAdvance: fc.Arbitrary<number> = fc.oneof(
@@ -54,9 +63,9 @@ export const offset: fc.Arbitrary<number> = mostly(fc.integer({ min: 0, max: 3 }
 
 // Byte-wise order: 'WF-c' < 'wf-a' < 'wf-b' < 'wf-é' (text is compared byte-wise, 01 §1).
 export const WORKFLOWS = ['wf-a', 'wf-b', 'WF-c', 'wf-é'] as const;
-export const workflowName = fc.constantFrom(...WORKFLOWS);
+export const workflowName = mostly(fc.constantFrom(...WORKFLOWS), fc.constant(''));
 export const TASK_NAMES = [1, 2, 3, 4].map((i) => `public::embedded::wf::t${i}`);
-export const taskName = fc.constantFrom(...TASK_NAMES);
+export const taskName = mostly(fc.constantFrom(...TASK_NAMES), fc.constant(''));
 export const taskNames = fc.array(taskName, { maxLength: 4 });
 /** The TaskNamespace form of a task name (02 §4.4 getByPipelineAndTask). */
 export const taskNamespace = fc.integer({ min: 1, max: 4 }).map((i) => ({ tenantId: 'public', packageName: 'embedded', workflowId: 'wf', taskId: `t${i}` }));
@@ -65,7 +74,7 @@ export const RUNNERS = ['runner-a', 'runner-b'] as const;
 export const runner = fc.oneof({ arbitrary: fc.constant(RUNNERS[0]), weight: 3 }, { arbitrary: fc.constant(RUNNERS[1]), weight: 1 });
 /** A task of a fenced or lease call: usually a claimed one (claimed -1 = latest claim). */
 export const heldTask = fc.oneof({ arbitrary: ref('claimed'), weight: 3 }, { arbitrary: ref('task'), weight: 1 });
-export const versionText = fc.constantFrom('1.0', '2.0', 'v-é');
+export const versionText = mostly(fc.constantFrom('1.0', '2.0', 'v-é'), fc.constant(''));
 export const text = fc.oneof(fc.constantFrom('boom', 'Boom!', 'ABANDONED: x', 'é ü 😀', 'line\nbreak', ''), fc.string({ maxLength: 12, unit: 'grapheme-ascii' }));
 
 export const pipelineStatus = mostly(fc.constantFrom(...PIPELINE_STATUSES), fc.constantFrom('Bogus', 'pending'));
@@ -80,6 +89,7 @@ export const storageType = mostly(fc.constantFrom('database', 'filesystem'), fc.
 const jsonKey = fc.constantFrom('a', 'b', 'k', 'Z', 'é', 'x y', 'n1', 'status');
 const jsonLeaf = fc.oneof(
   fc.integer({ min: -1000, max: 1000 }),
+  fc.constantFrom(1e21, -1e-7, 2 ** 53, 0.1, 5e-324, 1.7976931348623157e308, -0),
   fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }),
   fc.boolean(),
   fc.constant(null),
