@@ -4,6 +4,13 @@ export type JsonPrimitive = string | number | boolean | null;
 export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
+/**
+ * A high surrogate not followed by a low one, or a low one not preceded by a high one.
+ * JSON.stringify writes them as `\udXXX` escapes, which PostgreSQL jsonb refuses while SQLite
+ * stores them, so they are rejected on both backends alike.
+ */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
@@ -21,6 +28,7 @@ export function assertJsonValue(value: unknown, field = 'value'): asserts value 
     switch (typeof v) {
       case 'string':
         if (v.includes('\u0000')) throw new ValidationError(`${path} contains U+0000, which cannot be stored`, { field, reason: 'InvalidJson' });
+        if (LONE_SURROGATE.test(v)) throw new ValidationError(`${path} contains a lone UTF-16 surrogate, which is not valid Unicode`, { field, reason: 'InvalidJson' });
         return;
       case 'number':
         if (!Number.isFinite(v)) throw new ValidationError(`${path} is a non-finite number`, { field, reason: 'InvalidJson' });
@@ -35,7 +43,9 @@ export function assertJsonValue(value: unknown, field = 'value'): asserts value 
           for (let i = 0; i < v.length; i++) visit(v[i], `${path}[${i}]`);
         } else if (isPlainObject(v)) {
           for (const [k, child] of Object.entries(v)) {
-            if (k.includes('\u0000')) throw new ValidationError(`${path} has a key containing U+0000`, { field, reason: 'InvalidJson' });
+            if (k.includes('\u0000') || LONE_SURROGATE.test(k)) {
+              throw new ValidationError(`${path} has a key containing U+0000 or a lone surrogate`, { field, reason: 'InvalidJson' });
+            }
             visit(child, `${path}.${k}`);
           }
         } else {

@@ -137,3 +137,12 @@ describe('bool and json codecs', () => {
     expect(encodeJson({ a: shared, b: shared })).toBe('{"a":{"x":1},"b":{"x":1}}');
   });
 });
+
+describe('unicode edge cases', () => {
+  it('rejects lone surrogates (PostgreSQL jsonb refuses them) but accepts proper pairs', () => {
+    expect(() => encodeJson({ s: 'x\ud800' })).toThrow(/lone UTF-16 surrogate/);
+    expect(() => encodeJson({ s: '\udfffx' })).toThrow(ValidationError);
+    expect(() => encodeJson({ ['k\ud800']: 1 })).toThrow(ValidationError);
+    expect(encodeJson({ s: '😀' })).toBe('{"s":"😀"}');
+  });
+});

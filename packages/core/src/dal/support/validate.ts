@@ -3,6 +3,8 @@ import { assertValidDate } from '../../codecs/timestamp.js';
 import { ValidationError } from '../../errors/index.js';
 import { assertJsonObject, type JsonObject } from '../../json.js';
 
+const MAX_INT32 = 2_147_483_647;
+
 /** Shared argument checks, so every DAL rejects the same inputs with the same error. */
 export const check = {
   id: (v: unknown, field = 'id'): string => parseUuid(v, field),
@@ -16,9 +18,10 @@ export const check = {
     }
     return v;
   },
+  /** Stored counters are 32-bit `integer` on PostgreSQL, so the range is 1..2^31-1 on both backends. */
   positiveInt: (v: unknown, field: string): number => {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-      throw new ValidationError(`${field} must be an integer >= 1; got ${String(v)}`, { field, reason: 'InvalidNumber' });
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > MAX_INT32) {
+      throw new ValidationError(`${field} must be an integer from 1 to ${MAX_INT32}; got ${String(v)}`, { field, reason: 'InvalidNumber' });
     }
     return v;
   },
