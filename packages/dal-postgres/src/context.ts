@@ -1,14 +1,13 @@
 /** `context` module (02 §4.1): JSON objects passed between tasks. */
-import { check, CONTEXTS, NotFoundError, type ContextDal, type JsonObject } from '@cloacina/core';
+import { check, CONTEXTS, mustFind, nonEmptyContextRecord, NotFoundError, type ContextDal, type JsonObject } from '@cloacina/core';
 import type { Exec } from './executor.js';
 import { decode, insertRows, ts } from './shared.js';
 
 /** Inserts a context row when the value is non-empty (shared by the hot paths); null otherwise. */
 export async function storeContext(e: Exec, value: JsonObject, now: Date): Promise<string | null> {
-  if (Object.keys(value).length === 0) return null;
-  const id = e.newId();
-  await insertRows(e, CONTEXTS, [{ id, value, createdAt: now, updatedAt: now }], false);
-  return id;
+  const record = nonEmptyContextRecord(value, now, () => e.newId());
+  if (record) await insertRows(e, CONTEXTS, [record], false);
+  return record?.id ?? null;
 }
 
 export function createContextDal(e: Exec): ContextDal {
@@ -23,13 +22,9 @@ export function createContextDal(e: Exec): ContextDal {
       return storeContext(e, value, e.now());
     },
 
-    async read(id) {
-      const found = await find(id);
-      if (found === null) throw new NotFoundError('Context', check.id(id));
-      return found;
-    },
-
     find,
+
+    read: mustFind('Context', find),
 
     async update(id, value) {
       const key = check.id(id);

@@ -2,22 +2,20 @@
 import {
   check,
   CRON_EXECUTIONS,
+  cronExecutionRecord,
+  cronExecutionStats,
   DuplicateCronExecutionError,
+  lostThresholdOption,
+  minutesArg,
+  mustFind,
+  newCronExecutionInput,
   NotFoundError,
-  ValidationError,
   type CronExecutionDal,
 } from '@cloacina/core';
 import type { Exec } from './executor.js';
 import { decode, encodeRow, existsOrThrow, num, ts } from './shared.js';
 
 const NEWEST_FIRST = 'ORDER BY scheduled_time DESC, id DESC';
-
-function minutes(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ValidationError(`${field} must be a non-negative number of minutes`, { field, reason: 'InvalidNumber' });
-  }
-  return v;
-}
 
 export function createCronExecutionDal(e: Exec): CronExecutionDal {
   const findById = async (id: string) => {
@@ -27,22 +25,9 @@ export function createCronExecutionDal(e: Exec): CronExecutionDal {
 
   return {
     async create(input) {
-      if (input === null || typeof input !== 'object') throw new ValidationError('input must be an object', { field: 'input' });
-      const scheduleId = check.id(input.scheduleId, 'scheduleId');
-      const scheduledTime = check.date(input.scheduledTime, 'scheduledTime');
-      const pipelineExecutionId =
-        input.pipelineExecutionId === undefined || input.pipelineExecutionId === null ? null : check.id(input.pipelineExecutionId, 'pipelineExecutionId');
+      const v = newCronExecutionInput(input);
       const now = e.now();
-      const claimedAt = input.claimedAt === undefined ? now : check.date(input.claimedAt, 'claimedAt');
-      const { columns, values } = encodeRow(CRON_EXECUTIONS, {
-        id: e.newId(),
-        scheduleId,
-        pipelineExecutionId,
-        scheduledTime,
-        claimedAt,
-        createdAt: now,
-        updatedAt: now,
-      });
+      const { columns, values } = encodeRow(CRON_EXECUTIONS, cronExecutionRecord(e.newId(), v, now));
       // Insert-if-absent: a duplicate fire is a typed error, not a database error, so an
       // enclosing transaction stays usable (02 §1).
       const rows = await e.rows(
@@ -50,7 +35,7 @@ export function createCronExecutionDal(e: Exec): CronExecutionDal {
          ON CONFLICT ON CONSTRAINT cron_executions_schedule_time_key DO NOTHING RETURNING *`,
         values,
       );
-      if (rows.length === 0) throw new DuplicateCronExecutionError(scheduleId, scheduledTime);
+      if (rows.length === 0) throw new DuplicateCronExecutionError(v.scheduleId, v.scheduledTime);
       return decode.cronExecution(rows[0]!);
     },
 
@@ -77,13 +62,9 @@ export function createCronExecutionDal(e: Exec): CronExecutionDal {
       return r.rowCount;
     },
 
-    async getById(id) {
-      const found = await findById(id);
-      if (!found) throw new NotFoundError('CronExecution', check.id(id));
-      return found;
-    },
-
     findById,
+
+    getById: mustFind('CronExecution', findById),
 
     async getByScheduleId(scheduleId, limit, offset) {
       const rows = await e.rows(`SELECT * FROM cron_executions WHERE schedule_id = $1 ${NEWEST_FIRST} LIMIT $2 OFFSET $3`, [
@@ -114,7 +95,7 @@ export function createCronExecutionDal(e: Exec): CronExecutionDal {
     },
 
     async findLostExecutions(olderThanMinutes) {
-      const n = minutes(olderThanMinutes, 'olderThanMinutes');
+      const n = minutesArg(olderThanMinutes, 'olderThanMinutes');
       const cutoff = new Date(e.now().getTime() - n * 60_000);
       const rows = await e.rows(
         `SELECT * FROM cron_executions WHERE pipeline_execution_id IS NULL AND claimed_at < $1::timestamptz
@@ -139,7 +120,7 @@ export function createCronExecutionDal(e: Exec): CronExecutionDal {
 
     async getExecutionStats(since, opts) {
       const from = ts(check.date(since, 'since'));
-      const threshold = opts?.lostThresholdMinutes === undefined ? 10 : minutes(opts.lostThresholdMinutes, 'lostThresholdMinutes');
+      const threshold = lostThresholdOption(opts);
       const lostBefore = ts(new Date(e.now().getTime() - threshold * 60_000));
       // One statement, so the three counts come from one snapshot.
       const rows = await e.rows<{ total: string; successful: string; lost: string }>(
@@ -149,14 +130,7 @@ export function createCronExecutionDal(e: Exec): CronExecutionDal {
            FROM cron_executions WHERE claimed_at >= $1::timestamptz`,
         [from, lostBefore],
       );
-      const total = num(rows[0]!.total);
-      const successful = num(rows[0]!.successful);
-      return {
-        totalExecutions: total,
-        successfulExecutions: successful,
-        lostExecutions: num(rows[0]!.lost),
-        successRate: total === 0 ? 0 : (successful / total) * 100,
-      };
+      return cronExecutionStats(num(rows[0]!.total), num(rows[0]!.successful), num(rows[0]!.lost));
     },
   };
 }

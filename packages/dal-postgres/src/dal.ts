@@ -10,6 +10,8 @@ import {
   ConfigurationError,
   signalHub,
   ValidationError,
+  wrapMethods,
+  type CallWrapper,
   type Dal,
   type MigrationReport,
 } from '@cloacina/core';
@@ -26,8 +28,6 @@ import { createTaskExecutionMetadataDal } from './task-execution-metadata.js';
 import { createTaskExecutionDal } from './task-execution/index.js';
 import { createWorkflowPackagesDal } from './workflow-packages.js';
 import { createWorkflowRegistryStorageDal } from './workflow-registry-storage.js';
-
-type Guard = <R>(fn: () => Promise<R>) => Promise<R>;
 
 /** Lifecycle state shared by a root DAL and every transaction-bound DAL derived from it. */
 interface Lifecycle {
@@ -49,19 +49,7 @@ function attempt<R>(fn: () => Promise<R>): Promise<R> {
   }
 }
 
-/** Wraps every async method of a module with the guard (sync ones, like storageType, stay as they are). */
-function guarded<T extends object>(mod: T, guard: Guard, sync: readonly string[] = []): T {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(mod)) {
-    out[name] =
-      typeof value === 'function' && !sync.includes(name)
-        ? (...args: unknown[]) => guard(() => (value as (...a: unknown[]) => Promise<unknown>)(...args))
-        : value;
-  }
-  return out as T;
-}
-
-function rootGuard(life: Lifecycle): Guard {
+function rootGuard(life: Lifecycle): CallWrapper {
   return (fn) => {
     if (life.closed) return Promise.reject(new ConfigurationError('DAL is closed'));
     try {
@@ -78,7 +66,7 @@ function rootGuard(life: Lifecycle): Guard {
   };
 }
 
-function txGuard(e: Exec): Guard {
+function txGuard(e: Exec): CallWrapper {
   return (fn) => {
     try {
       e.ensureUsable();
@@ -96,16 +84,16 @@ function buildDal(e: Exec, life: Lifecycle, isRoot: boolean): Dal {
     backend: 'postgres',
     implementation: 'dal-postgres',
     schema: rt.schema,
-    context: guarded(createContextDal(e), guard),
-    pipelineExecution: guarded(createPipelineExecutionDal(e), guard),
-    taskExecution: guarded(createTaskExecutionDal(e), guard),
-    taskExecutionMetadata: guarded(createTaskExecutionMetadataDal(e), guard),
-    recoveryEvent: guarded(createRecoveryEventDal(e), guard),
-    executionEvent: guarded(createExecutionEventDal(e), guard),
-    cronSchedule: guarded(createCronScheduleDal(e), guard),
-    cronExecution: guarded(createCronExecutionDal(e), guard),
-    workflowPackages: guarded(createWorkflowPackagesDal(e), guard),
-    workflowRegistryStorage: guarded(createWorkflowRegistryStorageDal(e), guard, ['storageType']),
+    context: wrapMethods(createContextDal(e), guard),
+    pipelineExecution: wrapMethods(createPipelineExecutionDal(e), guard),
+    taskExecution: wrapMethods(createTaskExecutionDal(e), guard),
+    taskExecutionMetadata: wrapMethods(createTaskExecutionMetadataDal(e), guard),
+    recoveryEvent: wrapMethods(createRecoveryEventDal(e), guard),
+    executionEvent: wrapMethods(createExecutionEventDal(e), guard),
+    cronSchedule: wrapMethods(createCronScheduleDal(e), guard),
+    cronExecution: wrapMethods(createCronExecutionDal(e), guard),
+    workflowPackages: wrapMethods(createWorkflowPackagesDal(e), guard),
+    workflowRegistryStorage: wrapMethods(createWorkflowRegistryStorageDal(e), guard),
     signals: signalHub.bus(rt.signalKey),
 
     transaction<R>(fn: (tx: Dal) => Promise<R>): Promise<R> {

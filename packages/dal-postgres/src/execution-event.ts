@@ -1,5 +1,5 @@
 /** `executionEvent` module (02 §4.6): the append-only log of state changes. */
-import { assertExecutionEventType, check, ValidationError, type ExecutionEventDal } from '@cloacina/core';
+import { assertExecutionEventType, check, eventQueryOptions, newExecutionEventInput, type ExecutionEventDal } from '@cloacina/core';
 import type { Exec } from './executor.js';
 import { decode, ts, writeEvents } from './shared.js';
 
@@ -8,17 +8,11 @@ const HISTORY = 'ORDER BY created_at, id';
 export function createExecutionEventDal(e: Exec): ExecutionEventDal {
   return {
     async create(input) {
-      if (input === null || typeof input !== 'object') throw new ValidationError('input must be an object', { field: 'input' });
-      const pipelineExecutionId = check.id(input.pipelineExecutionId, 'pipelineExecutionId');
-      const taskExecutionId = input.taskExecutionId === undefined || input.taskExecutionId === null ? null : check.id(input.taskExecutionId, 'taskExecutionId');
-      const eventType = assertExecutionEventType(input.eventType, 'eventType');
-      const eventData = input.eventData === undefined || input.eventData === null ? null : check.jsonObject(input.eventData, 'eventData');
-      const runnerId =
-        input.runnerId === undefined ? e.rt.runnerId : input.runnerId === null ? null : check.text(input.runnerId, 'runnerId');
+      const event = newExecutionEventInput(input, e.rt.runnerId);
       const now = e.now();
       // Through writeEvents so a hand-written event wakes subscribers like any other.
       return e.tx(async (c) => {
-        const [row] = await writeEvents(c, now, [{ pipelineExecutionId, taskExecutionId, eventType, eventData, runnerId }], true);
+        const [row] = await writeEvents(c, now, [event], true);
         return decode.executionEvent(row!);
       });
     },
@@ -35,12 +29,11 @@ export function createExecutionEventDal(e: Exec): ExecutionEventDal {
 
     async getByType(type, opts) {
       const eventType = assertExecutionEventType(type, 'eventType');
-      const o = opts ?? {};
-      if (typeof o !== 'object') throw new ValidationError('opts must be an object', { field: 'opts' });
-      const params: unknown[] = [eventType, o.limit === undefined ? 100 : check.limit(o.limit), o.offset === undefined ? 0 : check.limit(o.offset, 'offset')];
+      const o = eventQueryOptions(opts);
+      const params: unknown[] = [eventType, o.limit, o.offset];
       let since = '';
-      if (o.since !== undefined) {
-        params.push(ts(check.date(o.since, 'since')));
+      if (o.since !== null) {
+        params.push(ts(o.since));
         since = ' AND created_at >= $4::timestamptz';
       }
       const rows = await e.rows(`SELECT * FROM execution_events WHERE event_type = $1${since} ${HISTORY} LIMIT $2 OFFSET $3`, params);

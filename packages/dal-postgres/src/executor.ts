@@ -6,7 +6,7 @@
  * self-owned transaction (retried on 40001/40P01), inside a transaction it joins it.
  */
 import type pg from 'pg';
-import { check, FifoLock, runInTransactionScope, signalHub, TxState, type ExecutionEventType, type Logger } from '@cloacina/core';
+import { drawId, FifoLock, readClock, runInTransactionScope, signalHub, TxState, type ExecutionEventType, type Logger } from '@cloacina/core';
 import { isConnectionLoss, isRetryable, mapPgError, txAbortedError } from './errors.js';
 import { notifyPayload } from './listen.js';
 import type { PgPool } from './pool.js';
@@ -81,11 +81,11 @@ export class Exec {
 
   /** One `now` per call (01 §1): read the clock once at the start of every method. */
   now(): Date {
-    return check.date(this.rt.clock(), 'clock()');
+    return readClock(this.rt.clock);
   }
 
   newId(): string {
-    return check.id(this.rt.idGenerator(), 'idGenerator()');
+    return drawId(this.rt.idGenerator);
   }
 
   /** Throws when this transaction level has ended or was aborted (used at method entry). */

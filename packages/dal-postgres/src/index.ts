@@ -8,6 +8,7 @@ import {
   detectBackend,
   newId,
   signalChannelKey,
+  urlSecrets,
   validateSchemaName,
   type Dal,
   type DalOptions,
@@ -16,7 +17,7 @@ import { createRootDal } from './dal.js';
 import { Exec, type Runtime } from './executor.js';
 import { acquireListener, type ListenHandle } from './listen.js';
 import { readLedger } from './migrate.js';
-import { applicationName, PgPool, urlSecrets } from './pool.js';
+import { applicationName, PgPool } from './pool.js';
 
 export { createTenantAdmin } from './tenant-admin.js';
 export { SIGNAL_CHANNEL } from './listen.js';

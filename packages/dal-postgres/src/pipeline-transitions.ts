@@ -7,13 +7,16 @@ import {
   check,
   DAL_TEXTS,
   eventData,
+  finalization,
+  finalizeRefusal,
   isTerminalPipelineStatus,
   NotFoundError,
   PIPELINE_ACTIVE_SOURCES,
+  pipelineCancelledEvents,
+  pipelineFailedEvents,
   TASK_SOURCES,
   TERMINAL_TASK_STATUSES,
   type FinalizeResult,
-  type PendingEvent,
   type PipelineExecutionDal,
   type PipelineStatus,
   type TaskStatus,
@@ -32,20 +35,14 @@ async function lockTasks(c: Exec, pipelineId: string): Promise<{ id: string; sta
   return c.rows('SELECT id, status FROM task_executions WHERE pipeline_execution_id = $1 ORDER BY id FOR UPDATE', [pipelineId]);
 }
 
-/** Moves the run's NotStarted/Ready tasks to Skipped (T4); returns their task_skipped events. */
-async function skipOpenTasks(c: Exec, pipelineId: string, reason: string, now: string): Promise<PendingEvent[]> {
+/** Moves the run's NotStarted/Ready tasks to Skipped (T4); returns their ids. */
+async function skipOpenTasks(c: Exec, pipelineId: string, reason: string, now: string): Promise<string[]> {
   const rows = await c.rows<{ id: string }>(
     `UPDATE task_executions SET status = 'Skipped', error_details = $2, completed_at = $3, updated_at = $3
       WHERE pipeline_execution_id = $1 AND status IN (${SKIPPABLE}) RETURNING id`,
     [pipelineId, reason, now],
   );
-  return rows.map((r) => ({
-    pipelineExecutionId: pipelineId,
-    taskExecutionId: r.id,
-    eventType: 'task_skipped' as const,
-    eventData: eventData.taskSkipped(reason),
-    runnerId: defaultRunner(c),
-  }));
+  return rows.map((r) => r.id);
 }
 
 /** Guarded move of an active run to a terminal status; false when it is no longer active. */
@@ -112,15 +109,8 @@ export function createPipelineTransitions(e: Exec): Transitions {
       return e.tx(async (c) => {
         await lockTasks(c, key);
         if (!(await endPipeline(c, key, 'Failed', ts(now), why))) return false;
-        const events = await skipOpenTasks(c, key, DAL_TEXTS.pipelineFailedSkip(why), ts(now));
-        events.push({
-          pipelineExecutionId: key,
-          taskExecutionId: null,
-          eventType: 'pipeline_failed',
-          eventData: eventData.pipelineFailed(why),
-          runnerId: defaultRunner(c),
-        });
-        await writeEvents(c, now, events);
+        const skipped = await skipOpenTasks(c, key, DAL_TEXTS.pipelineFailedSkip(why), ts(now));
+        await writeEvents(c, now, pipelineFailedEvents(key, skipped, why, defaultRunner(c)));
         return true;
       });
     },
@@ -131,8 +121,7 @@ export function createPipelineTransitions(e: Exec): Transitions {
       return e.tx(async (c) => {
         await lockTasks(c, key);
         if (!(await endPipeline(c, key, 'Cancelled', ts(now)))) return false;
-        const events = await skipOpenTasks(c, key, DAL_TEXTS.pipelineCancelledSkip, ts(now));
-        const skipped = events.length;
+        const skipped = await skipOpenTasks(c, key, DAL_TEXTS.pipelineCancelledSkip, ts(now));
         // T9: revoke running claims; the executor's next fenced write gets ClaimLostError.
         const revoked = await c.rows<{ id: string; attempt: number }>(
           `UPDATE task_executions SET status = 'Failed', completed_at = $2, error_details = $3, last_error = $3,
@@ -140,23 +129,7 @@ export function createPipelineTransitions(e: Exec): Transitions {
             WHERE pipeline_execution_id = $1 AND status = 'Running' RETURNING id, attempt`,
           [key, ts(now), DAL_TEXTS.cancelledRunning],
         );
-        for (const r of revoked) {
-          events.push({
-            pipelineExecutionId: key,
-            taskExecutionId: r.id,
-            eventType: 'task_failed',
-            eventData: eventData.taskFailed(r.attempt, DAL_TEXTS.cancelledRunning),
-            runnerId: defaultRunner(c),
-          });
-        }
-        events.push({
-          pipelineExecutionId: key,
-          taskExecutionId: null,
-          eventType: 'pipeline_cancelled',
-          eventData: eventData.pipelineCancelled(skipped, revoked.length),
-          runnerId: defaultRunner(c),
-        });
-        await writeEvents(c, now, events);
+        await writeEvents(c, now, pipelineCancelledEvents(key, skipped, revoked, defaultRunner(c)));
         return true;
       });
     },
@@ -169,41 +142,23 @@ export function createPipelineTransitions(e: Exec): Transitions {
         const tasks = await lockTasks(c, key);
         const cur = await c.rows<{ status: PipelineStatus }>('SELECT status FROM pipeline_executions WHERE id = $1 FOR UPDATE', [key]);
         if (cur.length === 0) throw new NotFoundError('PipelineExecution', key);
-        const status = cur[0]!.status;
-        if (isTerminalPipelineStatus(status)) return { outcome: 'already_terminal', status };
         const terminal = TERMINAL_TASK_STATUSES as readonly string[];
-        const remaining = tasks.filter((t) => !terminal.includes(t.status)).length;
-        if (remaining > 0) return { outcome: 'not_finished', remaining };
+        const refused = finalizeRefusal(cur[0]!.status, tasks.filter((t) => !terminal.includes(t.status)).length);
+        if (refused) return refused;
         const count = (s: TaskStatus) => tasks.filter((t) => t.status === s).length;
-        const completed = count('Completed');
-        const failed = count('Failed');
-        const skipped = count('Skipped');
         const contextId = await storeContext(c, finalContext, now);
-        const final = failed > 0 ? ('Failed' as const) : ('Completed' as const);
-        const errorDetails = failed > 0 ? DAL_TEXTS.finalizeSummary(failed, completed, skipped) : null;
+        const f = finalization({ completed: count('Completed'), failed: count('Failed'), skipped: count('Skipped') }, contextId);
         await c.query(
           // error_details is written only for a failed run (a completed one keeps its value).
           `UPDATE pipeline_executions SET status = $2, final_context_id = $3, completed_at = $4, updated_at = $4,
                   error_details = COALESCE($5::text, error_details)
             WHERE id = $1`,
-          [key, final, contextId, ts(now), errorDetails],
+          [key, f.status, contextId, ts(now), f.errorDetails],
         );
         await writeEvents(c, now, [
-          {
-            pipelineExecutionId: key,
-            taskExecutionId: null,
-            eventType: final === 'Failed' ? 'pipeline_failed' : 'pipeline_completed',
-            eventData: eventData.pipelineFinalized({
-              completed,
-              failed,
-              skipped,
-              contextId,
-              ...(errorDetails !== null ? { reason: errorDetails } : {}),
-            }),
-            runnerId: defaultRunner(c),
-          },
+          { pipelineExecutionId: key, taskExecutionId: null, eventType: f.eventType, eventData: f.eventData, runnerId: defaultRunner(c) },
         ]);
-        return { outcome: 'finalized', status: final, errorDetails, contextId };
+        return { outcome: 'finalized', status: f.status, errorDetails: f.errorDetails, contextId };
       });
     },
   };

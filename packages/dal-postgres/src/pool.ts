@@ -23,18 +23,6 @@ export function applicationName(runnerId: string | null): string {
   return Buffer.from(name, 'utf8').subarray(0, 63).toString('utf8').replace(/\uFFFD$/, '');
 }
 
-/** Extracts the password of a PostgreSQL URL so it can be scrubbed from any message. */
-export function urlSecrets(url: string): string[] {
-  try {
-    const u = new URL(url);
-    if (!u.password) return [];
-    const decoded = decodeURIComponent(u.password);
-    return decoded === u.password ? [decoded] : [decoded, u.password];
-  } catch {
-    return [];
-  }
-}
-
 export class PgPool {
   readonly pool: pg.Pool;
   readonly max: number;

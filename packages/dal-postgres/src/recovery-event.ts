@@ -1,5 +1,5 @@
 /** `recoveryEvent` module (02 §4.5): audit of recovery actions (01 §7.4). */
-import { assertRecoveryType, check, RECOVERY_EVENTS, ValidationError, type RecoveryEventDal } from '@cloacina/core';
+import { assertRecoveryType, check, newRecoveryEventInput, RECOVERY_EVENTS, recoveryEventRecord, type RecoveryEventDal } from '@cloacina/core';
 import type { Exec } from './executor.js';
 import { decode, insertRows } from './shared.js';
 
@@ -13,15 +13,9 @@ export function createRecoveryEventDal(e: Exec): RecoveryEventDal {
 
   return {
     async create(input) {
-      if (input === null || typeof input !== 'object') throw new ValidationError('input must be an object', { field: 'input' });
-      const pipelineExecutionId = check.id(input.pipelineExecutionId, 'pipelineExecutionId');
-      const taskExecutionId = input.taskExecutionId === undefined || input.taskExecutionId === null ? null : check.id(input.taskExecutionId, 'taskExecutionId');
-      const recoveryType = assertRecoveryType(input.recoveryType, 'recoveryType');
-      const details = input.details === undefined || input.details === null ? null : check.jsonObject(input.details, 'details');
+      const v = newRecoveryEventInput(input);
       const now = e.now();
-      const [row] = await insertRows(e, RECOVERY_EVENTS, [
-        { id: e.newId(), pipelineExecutionId, taskExecutionId, recoveryType, recoveredAt: now, details, createdAt: now, updatedAt: now },
-      ]);
+      const [row] = await insertRows(e, RECOVERY_EVENTS, [recoveryEventRecord(e.newId(), v, now)]);
       return decode.recoveryEvent(row!);
     },
 

@@ -3,52 +3,23 @@
  * and the fenced / guarded conditional updates with their follow-up read (02 §6).
  */
 import {
-  check,
   ClaimLostError,
-  CONTEXTS,
-  CRON_EXECUTIONS,
-  CRON_SCHEDULES,
   encodeTimestamp,
   EXECUTION_EVENTS,
+  executionEventRecords,
   NotFoundError,
-  orderEvents,
-  PIPELINE_EXECUTIONS,
-  RECOVERY_EVENTS,
-  rowDecoder,
-  rowEncoder,
-  TASK_EXECUTION_METADATA,
-  TASK_EXECUTIONS,
-  ValidationError,
-  WORKFLOW_PACKAGES,
-  type ContextRecord,
-  type CronExecution,
-  type CronSchedule,
-  type ExecutionEvent,
+  recordDecoders,
+  recordEncoder,
   type LeaseGuard,
   type NotFoundEntity,
   type PendingEvent,
-  type PipelineExecution,
-  type RecoveryEvent,
   type TableDef,
-  type TaskExecution,
-  type TaskExecutionMetadata,
   type TaskStatus,
-  type WorkflowPackage,
 } from '@cloacina/core';
 import type { Exec, Row } from './executor.js';
 
 /** Raw snake_case rows → records (schema-driven, shared with the other DALs through core). */
-export const decode = {
-  context: rowDecoder<ContextRecord>(CONTEXTS, 'postgres'),
-  pipeline: rowDecoder<PipelineExecution>(PIPELINE_EXECUTIONS, 'postgres'),
-  task: rowDecoder<TaskExecution>(TASK_EXECUTIONS, 'postgres'),
-  metadata: rowDecoder<TaskExecutionMetadata>(TASK_EXECUTION_METADATA, 'postgres'),
-  recoveryEvent: rowDecoder<RecoveryEvent>(RECOVERY_EVENTS, 'postgres'),
-  executionEvent: rowDecoder<ExecutionEvent>(EXECUTION_EVENTS, 'postgres'),
-  cronSchedule: rowDecoder<CronSchedule>(CRON_SCHEDULES, 'postgres'),
-  cronExecution: rowDecoder<CronExecution>(CRON_EXECUTIONS, 'postgres'),
-  workflowPackage: rowDecoder<WorkflowPackage>(WORKFLOW_PACKAGES, 'postgres'),
-} as const;
+export const decode = recordDecoders('postgres');
 
 /**
  * Timestamps travel as the fixed ISO text with its `Z`, which PostgreSQL reads as an absolute
@@ -63,21 +34,16 @@ export function num(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-const encoders = new Map<TableDef, ReturnType<typeof rowEncoder>>();
 const MAX_PARAMS = 60_000; // below PostgreSQL's 65 535 bind-parameter limit
 
 /** camelCase record → column names and driver values (schema-driven, core's codecs). */
-export function encodeRow(table: TableDef, record: Record<string, unknown>): { columns: string[]; values: unknown[] } {
-  let enc = encoders.get(table);
-  if (!enc) encoders.set(table, (enc = rowEncoder(table, 'postgres')));
-  return enc(record);
-}
+export const encodeRow = recordEncoder('postgres');
 
 /**
  * Inserts records (camelCase, every row with the same fields) with multi-row VALUES,
  * chunked below the parameter limit. Returns the stored rows in insertion order.
  */
-export async function insertRows(e: Exec, table: TableDef, records: Record<string, unknown>[], returning = true): Promise<Row[]> {
+export async function insertRows(e: Exec, table: TableDef, records: readonly object[], returning = true): Promise<Row[]> {
   if (records.length === 0) return [];
   const encoded = records.map((r) => encodeRow(table, r));
   const columns = encoded[0]!.columns;
@@ -107,18 +73,9 @@ export async function insertRows(e: Exec, table: TableDef, records: Record<strin
  */
 export async function writeEvents(e: Exec, now: Date, events: PendingEvent[], returning = false): Promise<Row[]> {
   if (events.length === 0) return [];
-  const ordered = orderEvents(events);
-  const records = ordered.map((ev) => ({
-    id: e.newId(),
-    pipelineExecutionId: ev.pipelineExecutionId,
-    taskExecutionId: ev.taskExecutionId,
-    eventType: ev.eventType,
-    eventData: ev.eventData,
-    runnerId: ev.runnerId,
-    createdAt: now,
-  }));
+  const records = executionEventRecords(events, now, () => e.newId());
   const rows = await insertRows(e, EXECUTION_EVENTS, records, returning);
-  for (const ev of ordered) e.signal(ev.eventType, ev.pipelineExecutionId, ev.taskExecutionId);
+  for (const ev of records) e.signal(ev.eventType, ev.pipelineExecutionId, ev.taskExecutionId);
   return rows;
 }
 
@@ -170,31 +127,4 @@ export function leaseGuardSql(guard: LeaseGuard | undefined, params: unknown[], 
 /** `$n::text[]` literal list for a fixed vocabulary (values are constants, never user input). */
 export function sqlList(values: readonly string[]): string {
   return values.map((v) => `'${v}'`).join(', ');
-}
-
-/** Sorts ids (lowercase UUID text) byte-wise, the order of PostgreSQL's uuid comparison. */
-export function sortIds(ids: string[]): string[] {
-  return ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Comparator for records by id (byte-wise = uuid order). */
-export function byId(a: { id: string }, b: { id: string }): number {
-  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** Validates an optional lease guard argument. */
-export function checkGuard(guard: unknown): LeaseGuard | undefined {
-  if (guard === undefined || guard === null) return undefined;
-  if (typeof guard !== 'object') throw new ValidationError('guard must be an object { claimedBy, heartbeatBefore? }', { field: 'guard' });
-  const g = guard as { claimedBy?: unknown; heartbeatBefore?: unknown };
-  const out: LeaseGuard = { claimedBy: check.text(g.claimedBy, 'guard.claimedBy') };
-  if (g.heartbeatBefore !== undefined) out.heartbeatBefore = check.date(g.heartbeatBefore, 'guard.heartbeatBefore');
-  return out;
-}
-
-/** A list of strings bound as text[]: U+0000 cannot be stored or compared by PostgreSQL. */
-export function textList(v: unknown, field: string): string[] {
-  const names = check.names(v, field);
-  if (names.some((n) => n.includes('\u0000'))) throw new ValidationError(`${field} contains U+0000`, { field, reason: 'InvalidCharacters' });
-  return names;
 }

@@ -12,6 +12,7 @@ import {
   MIGRATIONS,
   migrationAction,
   quoteIdent,
+  urlSecrets,
   validateSchemaName,
   ValidationError,
   type TenantAdmin,
@@ -20,7 +21,7 @@ import {
 import { isConnectionLoss, mapPgError } from './errors.js';
 import type { Row } from './executor.js';
 import { applyMigration, lockAndPrepare, type Queryable } from './migrate.js';
-import { PgPool, urlSecrets } from './pool.js';
+import { PgPool } from './pool.js';
 
 const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

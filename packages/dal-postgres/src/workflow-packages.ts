@@ -1,31 +1,14 @@
 /** `workflowPackages` module (02 §4.9): package metadata pointing at a stored archive. */
-import { assertStorageType, check, PackageExistsError, WORKFLOW_PACKAGES, type WorkflowPackagesDal } from '@cloacina/core';
+import { check, PackageExistsError, packageMetadataInput, WORKFLOW_PACKAGES, workflowPackageRecord, type WorkflowPackagesDal } from '@cloacina/core';
 import type { Exec } from './executor.js';
 import { decode, encodeRow } from './shared.js';
 
 export function createWorkflowPackagesDal(e: Exec): WorkflowPackagesDal {
   return {
     async storePackageMetadata(registryId, manifest, storageType = 'database') {
-      const registry = check.id(registryId, 'registryId');
-      const m = check.jsonObject(manifest, 'manifest');
-      const packageName = check.text(m.name, 'manifest.name', { max: 255 });
-      const version = check.text(m.version, 'manifest.version', { max: 100 });
-      const description = check.optionalText(m.description, 'manifest.description');
-      const author = check.optionalText(m.author, 'manifest.author', 255);
-      const storage = assertStorageType(storageType, 'storageType');
+      const v = packageMetadataInput(registryId, manifest, storageType);
       const now = e.now();
-      const { columns, values } = encodeRow(WORKFLOW_PACKAGES, {
-        id: e.newId(),
-        registryId: registry,
-        packageName,
-        version,
-        description,
-        author,
-        metadata: m,
-        storageType: storage,
-        createdAt: now,
-        updatedAt: now,
-      });
+      const { columns, values } = encodeRow(WORKFLOW_PACKAGES, workflowPackageRecord(e.newId(), v, now));
       // Insert-if-absent on (name, version): a duplicate is PackageExistsError and leaves an
       // enclosing transaction usable.
       const rows = await e.rows<{ id: string }>(
@@ -33,7 +16,7 @@ export function createWorkflowPackagesDal(e: Exec): WorkflowPackagesDal {
          ON CONFLICT ON CONSTRAINT workflow_packages_name_version_key DO NOTHING RETURNING id`,
         values,
       );
-      if (rows.length === 0) throw new PackageExistsError(packageName, version);
+      if (rows.length === 0) throw new PackageExistsError(v.packageName, v.version);
       return rows[0]!.id;
     },
 

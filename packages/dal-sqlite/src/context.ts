@@ -1,15 +1,14 @@
 /** `context` module (02 §4.1). */
-import { check, CONTEXTS, decodeJson, NotFoundError, type ContextDal, type JsonObject } from '@cloacina/core';
+import { check, CONTEXTS, decodeJson, mustFind, nonEmptyContextRecord, type ContextDal, type JsonObject } from '@cloacina/core';
 import type { Queries } from './connection.js';
 import { decode, insertRows, J, requireChanged, TS, U } from './internal.js';
 import type { Scope } from './scope.js';
 
 /** Inserts a context row unless the value is empty; returns its id (or null). Draws the id. */
 export async function insertContext(q: Queries, id: () => string, now: Date, value: JsonObject): Promise<string | null> {
-  if (Object.keys(value).length === 0) return null;
-  const contextId = id();
-  await insertRows(q, CONTEXTS, [{ id: contextId, value, createdAt: now, updatedAt: now }]);
-  return contextId;
+  const record = nonEmptyContextRecord(value, now, id);
+  if (record) await insertRows(q, CONTEXTS, [record]);
+  return record?.id ?? null;
 }
 
 export function createContextDal(scope: Scope): ContextDal {
@@ -28,13 +27,9 @@ export function createContextDal(scope: Scope): ContextDal {
       return scope.write((c) => insertContext(c, env.newId, env.now(), value));
     },
 
-    async read(rawId) {
-      const value = await find(rawId);
-      if (value === null) throw new NotFoundError('Context', check.id(rawId));
-      return value;
-    },
-
     find,
+
+    read: mustFind('Context', find),
 
     async update(rawId, value) {
       const id = check.id(rawId);

@@ -2,22 +2,19 @@
 import {
   check,
   CRON_EXECUTIONS,
+  cronExecutionRecord,
+  cronExecutionStats,
   DuplicateCronExecutionError,
-  NotFoundError,
-  ValidationError,
+  lostThresholdOption,
+  minutesArg,
+  mustFind,
+  newCronExecutionInput,
   type CronExecution,
   type CronExecutionDal,
 } from '@cloacina/core';
 import type { Params } from './connection.js';
 import { decode, guardMiss, insertIfAbsent, requireChanged, TS, U } from './internal.js';
 import type { Scope } from './scope.js';
-
-function minutes(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ValidationError(`${field} must be a non-negative number of minutes`, { field, reason: 'InvalidNumber' });
-  }
-  return v;
-}
 
 export function createCronExecutionDal(scope: Scope): CronExecutionDal {
   const { env } = scope;
@@ -31,25 +28,14 @@ export function createCronExecutionDal(scope: Scope): CronExecutionDal {
 
   return {
     async create(input) {
-      if (input === null || typeof input !== 'object') throw new ValidationError('input must be an object', { field: 'input' });
-      const scheduleId = check.id(input.scheduleId, 'scheduleId');
-      const scheduledTime = check.date(input.scheduledTime, 'scheduledTime');
-      const pipelineExecutionId =
-        input.pipelineExecutionId === undefined || input.pipelineExecutionId === null
-          ? null
-          : check.id(input.pipelineExecutionId, 'pipelineExecutionId');
-      const claimedAt = input.claimedAt === undefined || input.claimedAt === null ? null : check.date(input.claimedAt, 'claimedAt');
+      const v = newCronExecutionInput(input);
       return scope.write(async (c) => {
         const now = env.now();
+        const record = cronExecutionRecord(env.newId(), v, now);
         // Insert-if-absent: a duplicate fire is a typed error that writes nothing and leaves
         // an enclosing transaction usable (no database error is raised).
-        const raw = await insertIfAbsent(
-          c,
-          CRON_EXECUTIONS,
-          { id: env.newId(), scheduleId, pipelineExecutionId, scheduledTime, claimedAt: claimedAt ?? now, createdAt: now, updatedAt: now },
-          ['schedule_id', 'scheduled_time'],
-        );
-        if (!raw) throw new DuplicateCronExecutionError(scheduleId, new Date(scheduledTime.getTime()));
+        const raw = await insertIfAbsent(c, CRON_EXECUTIONS, record, ['schedule_id', 'scheduled_time']);
+        if (!raw) throw new DuplicateCronExecutionError(v.scheduleId, record.scheduledTime);
         return decode.cronExecution(raw);
       });
     },
@@ -85,13 +71,9 @@ export function createCronExecutionDal(scope: Scope): CronExecutionDal {
       return scope.write(async (c) => (await c.run('DELETE FROM cron_executions WHERE scheduled_time < ?', [before])).changes);
     },
 
-    async getById(rawId) {
-      const found = await findById(rawId);
-      if (!found) throw new NotFoundError('CronExecution', check.id(rawId));
-      return found;
-    },
-
     findById,
+
+    getById: mustFind('CronExecution', findById),
 
     async getByScheduleId(scheduleId, limit, offset) {
       const sid = check.id(scheduleId, 'scheduleId');
@@ -128,7 +110,7 @@ export function createCronExecutionDal(scope: Scope): CronExecutionDal {
     },
 
     async findLostExecutions(olderThanMinutes) {
-      const n = minutes(olderThanMinutes, 'olderThanMinutes');
+      const n = minutesArg(olderThanMinutes, 'olderThanMinutes');
       const cutoff = TS(new Date(env.now().getTime() - n * 60_000));
       return list(
         'SELECT * FROM cron_executions WHERE pipeline_execution_id IS NULL AND claimed_at < ? ORDER BY scheduled_time, id',
@@ -153,7 +135,7 @@ export function createCronExecutionDal(scope: Scope): CronExecutionDal {
 
     async getExecutionStats(since, opts) {
       const from = TS(check.date(since, 'since'));
-      const threshold = opts?.lostThresholdMinutes === undefined ? 10 : minutes(opts.lostThresholdMinutes, 'lostThresholdMinutes');
+      const threshold = lostThresholdOption(opts);
       const lostBefore = TS(new Date(env.now().getTime() - threshold * 60_000));
       // One statement, so the three counts come from one snapshot.
       const row = await scope.read((q) =>
@@ -165,14 +147,7 @@ export function createCronExecutionDal(scope: Scope): CronExecutionDal {
           [lostBefore, from],
         ),
       );
-      const total = Number(row?.total ?? 0);
-      const successful = Number(row?.ok ?? 0);
-      return {
-        totalExecutions: total,
-        successfulExecutions: successful,
-        lostExecutions: Number(row?.lost ?? 0),
-        successRate: total === 0 ? 0 : (successful / total) * 100,
-      };
+      return cronExecutionStats(Number(row?.total ?? 0), Number(row?.ok ?? 0), Number(row?.lost ?? 0));
     },
   };
 }

@@ -1,25 +1,19 @@
 /** `cronSchedule` module (02 §4.7). Shape checks only; cron syntax is the runtime's business. */
 import {
-  assertCatchupPolicy,
   check,
   CRON_SCHEDULES,
-  NotFoundError,
-  ValidationError,
+  cronClaimInput,
+  cronCountOptions,
+  cronListOptions,
+  cronScheduleRecord,
+  cronScheduleUpdateInput,
+  mustFind,
+  newCronScheduleInput,
   type CronSchedule,
   type CronScheduleDal,
 } from '@cloacina/core';
-import { decode, guardMiss, insertRows, requireChanged, TS, U } from './internal.js';
+import { decode, guardMiss, insertNew, requireChanged, TS, U } from './internal.js';
 import type { Scope } from './scope.js';
-
-function optionalDate(v: Date | null | undefined, field: string): Date | null {
-  return v === undefined || v === null ? null : check.date(v, field);
-}
-
-function checkEnabled(v: unknown): boolean {
-  if (v === undefined) return true;
-  if (typeof v !== 'boolean') throw new ValidationError('enabled must be a boolean', { field: 'enabled' });
-  return v;
-}
 
 export function createCronScheduleDal(scope: Scope): CronScheduleDal {
   const { env } = scope;
@@ -40,47 +34,13 @@ export function createCronScheduleDal(scope: Scope): CronScheduleDal {
 
   return {
     async create(input) {
-      if (input === null || typeof input !== 'object') throw new ValidationError('input must be an object', { field: 'input' });
-      const workflowName = check.text(input.workflowName, 'workflowName');
-      const cronExpression = check.text(input.cronExpression, 'cronExpression');
-      const timezone = input.timezone === undefined ? 'UTC' : check.text(input.timezone, 'timezone');
-      const enabled = checkEnabled(input.enabled);
-      const catchupPolicy = input.catchupPolicy === undefined ? 'skip' : assertCatchupPolicy(input.catchupPolicy);
-      const startDate = optionalDate(input.startDate, 'startDate');
-      const endDate = optionalDate(input.endDate, 'endDate');
-      if (startDate && endDate && startDate.getTime() > endDate.getTime()) {
-        throw new ValidationError('startDate must not be after endDate', { field: 'startDate', reason: 'InvalidRange' });
-      }
-      const nextRunAt = check.date(input.nextRunAt, 'nextRunAt');
-      return scope.write(async (c) => {
-        const now = env.now();
-        const [raw] = await insertRows(c, CRON_SCHEDULES, [
-          {
-            id: env.newId(),
-            workflowName,
-            cronExpression,
-            timezone,
-            enabled,
-            catchupPolicy,
-            startDate,
-            endDate,
-            nextRunAt,
-            lastRunAt: null,
-            createdAt: now,
-            updatedAt: now,
-          },
-        ]);
-        return decode.cronSchedule(raw!);
-      });
-    },
-
-    async getById(rawId) {
-      const found = await findById(rawId);
-      if (!found) throw new NotFoundError('CronSchedule', check.id(rawId));
-      return found;
+      const v = newCronScheduleInput(input);
+      return insertNew(scope, CRON_SCHEDULES, (id, now) => cronScheduleRecord(id, v, now), decode.cronSchedule);
     },
 
     findById,
+
+    getById: mustFind('CronSchedule', findById),
 
     async delete(rawId) {
       const id = check.id(rawId);
@@ -102,10 +62,7 @@ export function createCronScheduleDal(scope: Scope): CronScheduleDal {
     },
 
     async list(opts) {
-      const o = opts ?? {};
-      const enabledOnly = o.enabledOnly === true;
-      const limit = o.limit === undefined ? 100 : check.limit(o.limit);
-      const offset = o.offset === undefined ? 0 : check.limit(o.offset, 'offset');
+      const { enabledOnly, limit, offset } = cronListOptions(opts);
       const rows = await scope.read((q) =>
         q.all(
           `SELECT * FROM cron_schedules${enabledOnly ? ' WHERE enabled = 1' : ''} ORDER BY workflow_name, id LIMIT ? OFFSET ?`,
@@ -124,7 +81,7 @@ export function createCronScheduleDal(scope: Scope): CronScheduleDal {
     },
 
     async count(opts) {
-      const enabledOnly = opts?.enabledOnly === true;
+      const { enabledOnly } = cronCountOptions(opts);
       const row = await scope.read((q) =>
         q.get<{ n: number }>(`SELECT count(*) AS n FROM cron_schedules${enabledOnly ? ' WHERE enabled = 1' : ''}`),
       );
@@ -153,11 +110,8 @@ export function createCronScheduleDal(scope: Scope): CronScheduleDal {
 
     async claimAndUpdate(rawId, claim) {
       const id = check.id(rawId);
-      if (claim === null || typeof claim !== 'object') throw new ValidationError('claim must be an object', { field: 'claim' });
-      const expected = TS(check.date(claim.expectedNextRunAt, 'expectedNextRunAt'));
-      const at = TS(check.date(claim.now, 'now'));
-      const last = TS(check.date(claim.lastRunAt, 'lastRunAt'));
-      const next = TS(check.date(claim.nextRunAt, 'nextRunAt'));
+      const cc = cronClaimInput(claim);
+      const [expected, at, last, next] = [TS(cc.expectedNextRunAt), TS(cc.now), TS(cc.lastRunAt), TS(cc.nextRunAt)];
       return scope.write(async (c) => {
         // Compare-and-set: of several claimers of one occurrence exactly one matches.
         const { changes } = await c.run(
@@ -172,21 +126,16 @@ export function createCronScheduleDal(scope: Scope): CronScheduleDal {
 
     async updateExpressionAndTimezone(rawId, u) {
       const id = check.id(rawId);
-      if (u === null || typeof u !== 'object') throw new ValidationError('update must be an object', { field: 'update' });
+      const x = cronScheduleUpdateInput(u);
       const sets = ['next_run_at = ?'];
-      const params: unknown[] = [TS(check.date(u.nextRunAt, 'nextRunAt'))];
-      if (u.cronExpression !== undefined) {
-        sets.push('cron_expression = ?');
-        params.push(check.text(u.cronExpression, 'cronExpression'));
-      }
-      if (u.timezone !== undefined) {
-        sets.push('timezone = ?');
-        params.push(check.text(u.timezone, 'timezone'));
-      }
-      if (u.catchupPolicy !== undefined) {
-        sets.push('catchup_policy = ?');
-        params.push(assertCatchupPolicy(u.catchupPolicy));
-      }
+      const params: unknown[] = [TS(x.nextRunAt)];
+      const add = (column: string, value: unknown) => {
+        sets.push(`${column} = ?`);
+        params.push(value);
+      };
+      if (x.cronExpression !== undefined) add('cron_expression', x.cronExpression);
+      if (x.timezone !== undefined) add('timezone', x.timezone);
+      if (x.catchupPolicy !== undefined) add('catchup_policy', x.catchupPolicy);
       await update(id, sets.join(', '), params);
     },
   };

@@ -4,13 +4,15 @@
  * level for its transaction-bound DAL.
  */
 import {
-  signalChannelKey,
   assertLedgerNotNewer,
   assertOutsideOwnTransaction,
-  assertValidDate,
+  checkFirst,
   ConfigurationError,
-  parseUuid,
+  drawId,
+  readClock,
+  signalChannelKey,
   signalHub,
+  wrapMethods,
   type Dal,
   type DalOptions,
   type Signal,
@@ -32,40 +34,22 @@ import { createWorkflowPackagesDal } from './workflow-packages.js';
 import { createWorkflowRegistryStorageDal } from './workflow-registry-storage.js';
 
 /**
- * Wraps every async method of a module so that the scope's entry check (closed DAL, root call
- * inside its own transaction, finished or aborted transaction) runs before argument
- * validation: an aborted transaction answers TX_ABORTED whatever the arguments.
+ * The modules of one scope, each method guarded by the scope's entry check (closed DAL, root
+ * call inside its own transaction, finished or aborted transaction) before its arguments.
  */
-function guarded<M extends object>(mod: M, check: () => void, sync: readonly string[] = []): M {
-  const out: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(mod)) {
-    out[name] =
-      typeof value === 'function' && !sync.includes(name)
-        ? (...args: unknown[]) => {
-            try {
-              check();
-            } catch (err) {
-              return Promise.reject(err);
-            }
-            return (value as (...a: unknown[]) => Promise<unknown>)(...args);
-          }
-        : value;
-  }
-  return out as M;
-}
-
 function modules(scope: Scope, check: () => void) {
+  const guard = checkFirst(check);
   return {
-    context: guarded(createContextDal(scope), check),
-    pipelineExecution: guarded(createPipelineExecutionDal(scope), check),
-    taskExecution: guarded(createTaskExecutionDal(scope), check),
-    taskExecutionMetadata: guarded(createTaskExecutionMetadataDal(scope), check),
-    recoveryEvent: guarded(createRecoveryEventDal(scope), check),
-    executionEvent: guarded(createExecutionEventDal(scope), check),
-    cronSchedule: guarded(createCronScheduleDal(scope), check),
-    cronExecution: guarded(createCronExecutionDal(scope), check),
-    workflowPackages: guarded(createWorkflowPackagesDal(scope), check),
-    workflowRegistryStorage: guarded(createWorkflowRegistryStorageDal(scope), check, ['storageType']),
+    context: wrapMethods(createContextDal(scope), guard),
+    pipelineExecution: wrapMethods(createPipelineExecutionDal(scope), guard),
+    taskExecution: wrapMethods(createTaskExecutionDal(scope), guard),
+    taskExecutionMetadata: wrapMethods(createTaskExecutionMetadataDal(scope), guard),
+    recoveryEvent: wrapMethods(createRecoveryEventDal(scope), guard),
+    executionEvent: wrapMethods(createExecutionEventDal(scope), guard),
+    cronSchedule: wrapMethods(createCronScheduleDal(scope), guard),
+    cronExecution: wrapMethods(createCronExecutionDal(scope), guard),
+    workflowPackages: wrapMethods(createWorkflowPackagesDal(scope), guard),
+    workflowRegistryStorage: wrapMethods(createWorkflowRegistryStorageDal(scope), guard),
   };
 }
 
@@ -88,12 +72,8 @@ export async function createSqliteDal(options: DalOptions): Promise<Dal> {
 
   const env: Env = {
     // One clock reading per call; a clock returning garbage must not reach the database.
-    now: () => {
-      const d = cfg.clock();
-      assertValidDate(d, 'clock()');
-      return new Date(d.getTime());
-    },
-    newId: () => parseUuid(cfg.idGenerator(), 'idGenerator()'),
+    now: () => readClock(cfg.clock),
+    newId: () => drawId(cfg.idGenerator),
     runnerId: cfg.runnerId,
   };
 

@@ -1,5 +1,13 @@
 /** `executionEvent` module (02 §4.6): the append-only log of state changes. */
-import { assertExecutionEventType, check, EXECUTION_EVENTS, ValidationError, type ExecutionEventDal } from '@cloacina/core';
+import {
+  assertExecutionEventType,
+  check,
+  eventQueryOptions,
+  EXECUTION_EVENTS,
+  executionEventRecords,
+  newExecutionEventInput,
+  type ExecutionEventDal,
+} from '@cloacina/core';
 import type { Params } from './connection.js';
 import { decode, insertRows, TS, U } from './internal.js';
 import type { Scope } from './scope.js';
@@ -10,21 +18,12 @@ export function createExecutionEventDal(scope: Scope): ExecutionEventDal {
 
   return {
     async create(input) {
-      if (input === null || typeof input !== 'object') throw new ValidationError('input must be an object', { field: 'input' });
-      const pipelineExecutionId = check.id(input.pipelineExecutionId, 'pipelineExecutionId');
-      const taskExecutionId =
-        input.taskExecutionId === undefined || input.taskExecutionId === null ? null : check.id(input.taskExecutionId, 'taskExecutionId');
-      const eventType = assertExecutionEventType(input.eventType);
-      const eventData = input.eventData === undefined || input.eventData === null ? null : check.jsonObject(input.eventData, 'eventData');
-      // Omitted → the DAL's runnerId; an explicit null → no runner.
-      const runnerId = input.runnerId === undefined ? env.runnerId : input.runnerId === null ? null : check.text(input.runnerId, 'runnerId');
+      const event = newExecutionEventInput(input, env.runnerId);
       return scope.write(async (c) => {
         const now = env.now();
-        const [raw] = await insertRows(c, EXECUTION_EVENTS, [
-          { id: env.newId(), pipelineExecutionId, taskExecutionId, eventType, eventData, runnerId, createdAt: now },
-        ]);
+        const [raw] = await insertRows(c, EXECUTION_EVENTS, executionEventRecords([event], now, env.newId));
         // A manual event wakes subscribers like any transition's event.
-        c.signal(eventType, pipelineExecutionId, taskExecutionId);
+        c.signal(event.eventType, event.pipelineExecutionId, event.taskExecutionId);
         return decode.executionEvent(raw!);
       });
     },
@@ -41,10 +40,9 @@ export function createExecutionEventDal(scope: Scope): ExecutionEventDal {
 
     async getByType(type, opts) {
       const eventType = assertExecutionEventType(type);
-      const o = opts ?? {};
-      const since = o.since === undefined || o.since === null ? null : TS(check.date(o.since, 'since'));
-      const limit = o.limit === undefined ? 100 : check.limit(o.limit);
-      const offset = o.offset === undefined ? 0 : check.limit(o.offset, 'offset');
+      const o = eventQueryOptions(opts);
+      const since = o.since === null ? null : TS(o.since);
+      const { limit, offset } = o;
       return list(
         `SELECT * FROM execution_events WHERE event_type = ?${since !== null ? ' AND created_at >= ?' : ''}
           ORDER BY created_at, id LIMIT ? OFFSET ?`,

@@ -7,39 +7,20 @@ import {
   bytesToUuid,
   chunk,
   ClaimLostError,
-  CONTEXTS,
-  CRON_EXECUTIONS,
-  CRON_SCHEDULES,
   encodeJson,
   encodeTimestamp,
   EXECUTION_EVENTS,
+  executionEventRecords,
   NotFoundError,
-  orderEvents,
-  PIPELINE_EXECUTIONS,
-  RECOVERY_EVENTS,
-  rowDecoder,
-  rowEncoder,
-  TASK_EXECUTION_METADATA,
-  TASK_EXECUTIONS,
+  recordDecoders,
+  recordEncoder,
   uuidToBytes,
-  WORKFLOW_PACKAGES,
-  WORKFLOW_REGISTRY,
-  type ContextRecord,
-  type CronExecution,
-  type CronSchedule,
-  type ExecutionEvent,
   type NotFoundEntity,
   type PendingEvent,
-  type PipelineExecution,
-  type RecoveryEvent,
   type TableDef,
-  type TaskExecution,
-  type TaskExecutionMetadata,
-  type WorkflowPackage,
-  type WorkflowRegistryEntry,
 } from '@cloacina/core';
 import type { Queries, Row } from './connection.js';
-import type { Ctx, Env } from './scope.js';
+import type { Ctx, Env, Scope } from './scope.js';
 
 /** Bound parameters per statement; far below SQLite's limit (32766 since 3.32, 999 before). */
 export const MAX_PARAMS = 900;
@@ -50,32 +31,19 @@ export const TS = (d: Date): string => encodeTimestamp(d);
 export const J = (v: unknown): string => encodeJson(v);
 export const placeholders = (n: number): string => new Array<string>(n).fill('?').join(', ');
 
-export const decode = {
-  context: rowDecoder<ContextRecord>(CONTEXTS, 'sqlite'),
-  pipeline: rowDecoder<PipelineExecution>(PIPELINE_EXECUTIONS, 'sqlite'),
-  task: rowDecoder<TaskExecution>(TASK_EXECUTIONS, 'sqlite'),
-  metadata: rowDecoder<TaskExecutionMetadata>(TASK_EXECUTION_METADATA, 'sqlite'),
-  recoveryEvent: rowDecoder<RecoveryEvent>(RECOVERY_EVENTS, 'sqlite'),
-  executionEvent: rowDecoder<ExecutionEvent>(EXECUTION_EVENTS, 'sqlite'),
-  cronSchedule: rowDecoder<CronSchedule>(CRON_SCHEDULES, 'sqlite'),
-  cronExecution: rowDecoder<CronExecution>(CRON_EXECUTIONS, 'sqlite'),
-  registry: rowDecoder<WorkflowRegistryEntry>(WORKFLOW_REGISTRY, 'sqlite'),
-  pkg: rowDecoder<WorkflowPackage>(WORKFLOW_PACKAGES, 'sqlite'),
-} as const;
-
-const encoders = new Map<TableDef, ReturnType<typeof rowEncoder>>();
+/** Raw rows → records (schema-driven, shared with dal-postgres through core). */
+export const decode = recordDecoders('sqlite');
+const encode = recordEncoder('sqlite');
 
 /**
  * Encodes full camelCase records (every column given explicitly, 01 §1) into raw rows.
  * The raw rows are what gets inserted and, decoded again, what the method returns, so a
  * returned record always equals what a later read yields.
  */
-export function encodeRows(table: TableDef, records: readonly Record<string, unknown>[]): { columns: string[]; rows: unknown[][] } {
-  let enc = encoders.get(table);
-  if (!enc) encoders.set(table, (enc = rowEncoder(table, 'sqlite')));
+export function encodeRows(table: TableDef, records: readonly object[]): { columns: string[]; rows: unknown[][] } {
   let columns: string[] = [];
   const rows = records.map((r) => {
-    const e = enc!(r);
+    const e = encode(table, r);
     columns = e.columns;
     return e.values;
   });
@@ -83,7 +51,7 @@ export function encodeRows(table: TableDef, records: readonly Record<string, unk
 }
 
 /** Multi-row INSERT, chunked below the parameter limit. Returns the raw rows written. */
-export async function insertRows(q: Queries, table: TableDef, records: readonly Record<string, unknown>[]): Promise<Row[]> {
+export async function insertRows(q: Queries, table: TableDef, records: readonly object[]): Promise<Row[]> {
   if (records.length === 0) return [];
   const { columns, rows } = encodeRows(table, records);
   const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
@@ -95,8 +63,20 @@ export async function insertRows(q: Queries, table: TableDef, records: readonly 
   return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c, values[i]])));
 }
 
+/**
+ * Inserts one new row in a write of its own and returns it decoded: the call's `now` is read
+ * first, then the id drawn (the order every create follows), and `build` completes the row.
+ */
+export function insertNew<R>(scope: Scope, table: TableDef, build: (id: string, now: Date) => object, decodeRow: (raw: Row) => R): Promise<R> {
+  return scope.write(async (c) => {
+    const now = scope.env.now();
+    const [raw] = await insertRows(c, table, [build(scope.env.newId(), now)]);
+    return decodeRow(raw!);
+  });
+}
+
 /** INSERT … ON CONFLICT (target) DO NOTHING RETURNING *: the row, or null when it already existed. */
-export async function insertIfAbsent(q: Queries, table: TableDef, record: Record<string, unknown>, target: string[]): Promise<Row | null> {
+export async function insertIfAbsent(q: Queries, table: TableDef, record: object, target: string[]): Promise<Row | null> {
   const { columns, rows } = encodeRows(table, [record]);
   const sql =
     `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES (${placeholders(columns.length)}) ` +
@@ -112,18 +92,9 @@ export async function insertIfAbsent(q: Queries, table: TableDef, record: Record
  */
 export async function writeEvents(c: Ctx, env: Env, now: Date, events: readonly PendingEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const ordered = orderEvents(events);
-  const records = ordered.map((e) => ({
-    id: env.newId(),
-    pipelineExecutionId: e.pipelineExecutionId,
-    taskExecutionId: e.taskExecutionId,
-    eventType: e.eventType,
-    eventData: e.eventData,
-    runnerId: e.runnerId,
-    createdAt: now,
-  }));
+  const records = executionEventRecords(events, now, env.newId);
   await insertRows(c, EXECUTION_EVENTS, records);
-  for (const e of ordered) c.signal(e.eventType, e.pipelineExecutionId, e.taskExecutionId);
+  for (const e of records) c.signal(e.eventType, e.pipelineExecutionId, e.taskExecutionId);
 }
 
 /** True if a row with this id exists in the table. */
@@ -151,16 +122,6 @@ export async function fenceMiss(q: Queries, id: string, runnerId: string): Promi
   );
   if (!row) throw new NotFoundError('TaskExecution', id);
   throw new ClaimLostError(id, runnerId, row.status, row.claimed_by);
-}
-
-/** Sorts lowercase UUID strings (their order equals byte order). */
-export function sortIds(ids: string[]): string[] {
-  return ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** Distinct values in first-occurrence order. */
-export function distinct<T>(items: readonly T[]): T[] {
-  return [...new Set(items)];
 }
 
 /** `col IN (?, …)` over chunks of ids, collecting every chunk's rows. */

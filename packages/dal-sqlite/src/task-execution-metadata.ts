@@ -3,34 +3,22 @@ import {
   check,
   chunk,
   decodeJson,
+  distinct,
+  inListOrder,
+  metadataRecord,
+  metadataTaskName,
+  newMetadataInput,
   NotFoundError,
+  optionalId,
   TASK_EXECUTION_METADATA,
-  ValidationError,
+  textList,
   type JsonObject,
-  type NewTaskExecutionMetadata,
   type TaskExecutionMetadata,
   type TaskExecutionMetadataDal,
-  type TaskNamespaceLike,
 } from '@cloacina/core';
 import type { Row } from './connection.js';
-import { decode, distinct, encodeRows, insertRows, MAX_PARAMS, placeholders, requireChanged, TS, U } from './internal.js';
+import { decode, encodeRows, insertNew, MAX_PARAMS, placeholders, requireChanged, TS, U } from './internal.js';
 import type { Scope } from './scope.js';
-
-function taskNameOf(task: string | TaskNamespaceLike): string {
-  if (typeof task === 'string') return task;
-  if (task === null || typeof task !== 'object') throw new ValidationError('task must be a name or a TaskNamespace', { field: 'task' });
-  return `${task.tenantId}::${task.packageName}::${task.workflowId}::${task.taskId}`;
-}
-
-function validateNew(input: NewTaskExecutionMetadata) {
-  if (input === null || typeof input !== 'object') throw new ValidationError('input must be an object', { field: 'input' });
-  return {
-    taskExecutionId: check.id(input.taskExecutionId, 'taskExecutionId'),
-    pipelineExecutionId: check.id(input.pipelineExecutionId, 'pipelineExecutionId'),
-    taskName: check.text(input.taskName, 'taskName'),
-    contextId: input.contextId === undefined || input.contextId === null ? null : check.id(input.contextId, 'contextId'),
-  };
-}
 
 export function createTaskExecutionMetadataDal(scope: Scope): TaskExecutionMetadataDal {
   const { env } = scope;
@@ -38,7 +26,7 @@ export function createTaskExecutionMetadataDal(scope: Scope): TaskExecutionMetad
   /** Rows for the listed names, in the order of the (deduplicated) list; context value joined in. */
   const dependencyRows = async (pipelineId: string, taskNames: string[]): Promise<{ row: Row; value: string | null }[]> => {
     const pid = check.id(pipelineId, 'pipelineId');
-    const names = distinct(check.names(taskNames, 'taskNames'));
+    const names = distinct(textList(taskNames, 'taskNames'));
     if (names.length === 0) return [];
     const rows = await scope.read(async (q) => {
       const all: Row[] = [];
@@ -54,26 +42,18 @@ export function createTaskExecutionMetadataDal(scope: Scope): TaskExecutionMetad
       }
       return all;
     });
-    const byName = new Map(rows.map((r) => [r.task_name as string, r]));
-    return names.flatMap((n) => {
-      const r = byName.get(n);
-      return r ? [{ row: r, value: (r.context_value as string | null) ?? null }] : [];
-    });
+    return inListOrder(names, rows, (r) => r.task_name as string).map((r) => ({ row: r, value: (r.context_value as string | null) ?? null }));
   };
 
   return {
     async create(input) {
-      const v = validateNew(input);
-      return scope.write(async (c) => {
-        const now = env.now();
-        const [raw] = await insertRows(c, TASK_EXECUTION_METADATA, [{ id: env.newId(), ...v, createdAt: now, updatedAt: now }]);
-        return decode.metadata(raw!);
-      });
+      const v = newMetadataInput(input);
+      return insertNew(scope, TASK_EXECUTION_METADATA, (id, now) => metadataRecord(id, v, now), decode.metadata);
     },
 
     async getByPipelineAndTask(pipelineId, task) {
       const pid = check.id(pipelineId, 'pipelineId');
-      const name = taskNameOf(task);
+      const name = metadataTaskName(task);
       const row = await scope.read((q) =>
         q.get('SELECT * FROM task_execution_metadata WHERE pipeline_execution_id = ? AND task_name = ?', [U(pid), name]),
       );
@@ -90,7 +70,7 @@ export function createTaskExecutionMetadataDal(scope: Scope): TaskExecutionMetad
 
     async updateContextId(taskExecutionId, contextId) {
       const tid = check.id(taskExecutionId, 'taskExecutionId');
-      const ctx = contextId === null || contextId === undefined ? null : check.id(contextId, 'contextId');
+      const ctx = optionalId(contextId, 'contextId');
       await scope.write(async (c) => {
         const { changes } = await c.run('UPDATE task_execution_metadata SET context_id = ?, updated_at = ? WHERE task_execution_id = ?', [
           ctx === null ? null : U(ctx),
@@ -102,11 +82,11 @@ export function createTaskExecutionMetadataDal(scope: Scope): TaskExecutionMetad
     },
 
     async upsertTaskExecutionMetadata(input) {
-      const v = validateNew(input);
+      const v = newMetadataInput(input);
       return scope.write(async (c) => {
         const now = env.now();
         // The id is drawn even when the row exists (02 §1); the existing id and created_at stay.
-        const { columns, rows } = encodeRows(TASK_EXECUTION_METADATA, [{ id: env.newId(), ...v, createdAt: now, updatedAt: now }]);
+        const { columns, rows } = encodeRows(TASK_EXECUTION_METADATA, [metadataRecord(env.newId(), v, now)]);
         const out = await c.all(
           `INSERT INTO task_execution_metadata (${columns.join(', ')}) VALUES (${placeholders(columns.length)})
            ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at

@@ -1,10 +1,11 @@
 /** `workflowPackages` module (02 §4.9): package metadata pointing at a stored archive. */
 import {
-  assertStorageType,
   check,
   PackageExistsError,
+  packageMetadataInput,
   ValidationError,
   WORKFLOW_PACKAGES,
+  workflowPackageRecord,
   type WorkflowPackage,
   type WorkflowPackagesDal,
 } from '@cloacina/core';
@@ -21,34 +22,12 @@ export function createWorkflowPackagesDal(scope: Scope): WorkflowPackagesDal {
 
   return {
     async storePackageMetadata(registryId, manifest, storageType = 'database') {
-      const registry = check.id(registryId, 'registryId');
-      const metadata = check.jsonObject(manifest, 'manifest');
-      const packageName = check.text(metadata.name, 'manifest.name', { max: 255 });
-      const version = check.text(metadata.version, 'manifest.version', { max: 100 });
-      const description = check.optionalText(metadata.description, 'manifest.description');
-      const author = check.optionalText(metadata.author, 'manifest.author', 255);
-      const storage = assertStorageType(storageType);
+      const v = packageMetadataInput(registryId, manifest, storageType);
       return scope.write(async (c) => {
         const now = env.now();
         // Insert-if-absent on (name, version): the conflict is a typed error, not a database error.
-        const raw = await insertIfAbsent(
-          c,
-          WORKFLOW_PACKAGES,
-          {
-            id: env.newId(),
-            registryId: registry,
-            packageName,
-            version,
-            description,
-            author,
-            metadata,
-            storageType: storage,
-            createdAt: now,
-            updatedAt: now,
-          },
-          ['package_name', 'version'],
-        );
-        if (!raw) throw new PackageExistsError(packageName, version);
+        const raw = await insertIfAbsent(c, WORKFLOW_PACKAGES, workflowPackageRecord(env.newId(), v, now), ['package_name', 'version']);
+        if (!raw) throw new PackageExistsError(v.packageName, v.version);
         return bytesId(raw.id as Buffer);
       });
     },
@@ -57,18 +36,18 @@ export function createWorkflowPackagesDal(scope: Scope): WorkflowPackagesDal {
       const n = nameArg(name, 'name');
       const v = nameArg(version, 'version');
       const row = await scope.read((q) => q.get('SELECT * FROM workflow_packages WHERE package_name = ? AND version = ?', [n, v]));
-      return row ? decode.pkg(row) : null;
+      return row ? decode.workflowPackage(row) : null;
     },
 
     async getPackageMetadataById(rawId) {
       const id = check.id(rawId);
       const row = await scope.read((q) => q.get('SELECT * FROM workflow_packages WHERE id = ?', [U(id)]));
-      return row ? decode.pkg(row) : null;
+      return row ? decode.workflowPackage(row) : null;
     },
 
     async listAllPackages(): Promise<WorkflowPackage[]> {
       const rows = await scope.read((q) => q.all('SELECT * FROM workflow_packages ORDER BY package_name, version, id'));
-      return rows.map(decode.pkg);
+      return rows.map(decode.workflowPackage);
     },
 
     async deletePackageMetadata(name, version) {

@@ -4,7 +4,9 @@
  */
 import {
   assertOutsideOwnTransaction,
+  checkFirst,
   ConfigurationError,
+  wrapMethods,
   type ContextDal,
   type CronExecutionDal,
   type CronScheduleDal,
@@ -58,21 +60,7 @@ interface Modules {
  * inside its own transaction fails the same way whatever its arguments (as the legacy DALs do).
  */
 function guardFirst<M extends object>(module: M, scope: Scope): M {
-  const out = {} as Record<string, unknown>;
-  for (const [name, fn] of Object.entries(module)) {
-    out[name] =
-      typeof fn !== 'function' || name === 'storageType'
-        ? fn
-        : (...args: unknown[]) => {
-            try {
-              scope.guard();
-            } catch (err) {
-              return Promise.reject(err);
-            }
-            return (fn as (...a: unknown[]) => Promise<unknown>)(...args);
-          };
-  }
-  return out as M;
+  return wrapMethods(module, checkFirst(() => scope.guard()));
 }
 
 /**

@@ -3,13 +3,14 @@ import {
   assertExecutionEventType,
   check,
   cloneJson,
-  isPlainObject,
-  ValidationError,
+  eventQueryOptions,
+  executionEventRecords,
+  newExecutionEventInput,
   type ExecutionEvent,
   type ExecutionEventDal,
 } from '@cloacina/core';
 import type { SelectQueryBuilder } from 'typeorm';
-import { at, type Scope } from './shared/index.js';
+import type { Scope } from './shared/index.js';
 
 type Qb = SelectQueryBuilder<Record<string, unknown>>;
 
@@ -23,31 +24,17 @@ export function executionEventDal(x: Scope): ExecutionEventDal {
 
   return {
     async create(input) {
-      if (!isPlainObject(input)) throw new ValidationError('input must be an object', { field: 'input' });
-      const pipelineExecutionId = check.id(input.pipelineExecutionId, 'pipelineExecutionId');
-      const taskExecutionId =
-        input.taskExecutionId === undefined || input.taskExecutionId === null ? null : check.id(input.taskExecutionId, 'taskExecutionId');
-      const eventType = assertExecutionEventType(input.eventType, 'eventType');
-      const eventData = input.eventData === undefined || input.eventData === null ? null : check.jsonObject(input.eventData, 'eventData');
-      // Omitted → the DAL's configured runner id; an explicit null stays null.
-      const runnerId = input.runnerId === undefined ? rt.runnerId : input.runnerId === null ? null : check.text(input.runnerId, 'runnerId');
+      const event = newExecutionEventInput(input, rt.runnerId);
+      // The record is returned to the caller, so it must not share the caller's JSON.
+      if (event.eventData !== null) event.eventData = cloneJson(event.eventData);
       // A transaction of its own: the row and its signal commit together, like every event.
       return x.atomic(async (s, tx) => {
         const now = rt.now();
-        const id = rt.newId();
-        const record: ExecutionEvent = {
-          id,
-          pipelineExecutionId,
-          taskExecutionId,
-          eventType,
-          eventData: eventData === null ? null : cloneJson(eventData),
-          runnerId,
-          createdAt: at(now),
-        };
-        // writeEvents draws its own id; insert directly to keep the id returned above.
-        tx.signals.add(eventType, pipelineExecutionId, taskExecutionId);
+        const [record] = executionEventRecords([event], now, () => rt.newId());
+        // writeEvents does not return its records; insert directly to return this one.
+        tx.signals.add(event.eventType, event.pipelineExecutionId, event.taskExecutionId);
         await s.exec(`INSERT INTO execution_events (${t.columnList}) VALUES (${t.columns.map((_, i) => `$${i + 1}`).join(', ')})`, t.row(record));
-        return record;
+        return record!;
       });
     },
 
@@ -63,10 +50,7 @@ export function executionEventDal(x: Scope): ExecutionEventDal {
 
     async getByType(type, opts) {
       const eventType = assertExecutionEventType(type, 'type');
-      if (opts !== undefined && !isPlainObject(opts)) throw new ValidationError('opts must be an object', { field: 'opts' });
-      const since = opts?.since === undefined ? null : check.date(opts.since, 'since');
-      const limit = opts?.limit === undefined ? 100 : check.limit(opts.limit, 'limit');
-      const offset = opts?.offset === undefined ? 0 : check.limit(opts.offset, 'offset');
+      const { since, limit, offset } = eventQueryOptions(opts);
       if (limit === 0) {
         x.guard();
         return [];

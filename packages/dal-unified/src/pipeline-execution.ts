@@ -1,15 +1,22 @@
 /** 02 §4.2 — pipeline executions (state machine 01 §7.1). */
 import {
   assertPipelineStatus,
+  byId,
   check,
-  cloneJson,
   DAL_TEXTS,
   eventData,
-  isPlainObject,
+  finalization,
+  finalizeRefusal,
   isTerminalPipelineStatus,
+  newPipelineInput,
+  newRunInput,
+  newRunRecords,
+  nonEmptyContextRecord,
   NotFoundError,
-  ValidationError,
-  type NewPipelineWithTasks,
+  optionalId,
+  pipelineCancelledEvents,
+  pipelineFailedEvents,
+  pipelineRecord,
   type PipelineExecutionDal,
   type PipelineStatus,
 } from '@cloacina/core';
@@ -20,8 +27,6 @@ import {
   findById,
   guardedUpdate,
   insertRows,
-  newPipelineRecord,
-  newTaskRecord,
   selectRows,
   updateById,
   writeEvents,
@@ -31,30 +36,6 @@ import {
 
 const ACTIVE = "('Pending', 'Running')";
 const TERMINAL_TASK = "('Completed', 'Failed', 'Skipped')";
-
-function validateRun(input: NewPipelineWithTasks) {
-  if (!isPlainObject(input)) throw new ValidationError('input must be an object', { field: 'input' });
-  const pipelineName = check.text(input.pipelineName, 'pipelineName');
-  const pipelineVersion = check.text(input.pipelineVersion, 'pipelineVersion');
-  const inputContext = check.jsonObject(input.inputContext, 'inputContext');
-  if (!Array.isArray(input.tasks) || input.tasks.length === 0) {
-    throw new ValidationError('tasks must be a non-empty array', { field: 'tasks', reason: 'Empty' });
-  }
-  const seen = new Set<string>();
-  const tasks = input.tasks.map((t, i) => {
-    if (!isPlainObject(t)) throw new ValidationError(`tasks[${i}] must be an object`, { field: `tasks[${i}]` });
-    const taskName = check.text(t.taskName, `tasks[${i}].taskName`);
-    if (seen.has(taskName)) throw new ValidationError(`duplicate task name '${taskName}'`, { field: 'tasks', reason: 'DuplicateTaskName' });
-    seen.add(taskName);
-    return {
-      taskName,
-      maxAttempts: check.positiveInt(t.maxAttempts, `tasks[${i}].maxAttempts`),
-      triggerRules: check.jsonObject(t.triggerRules, `tasks[${i}].triggerRules`),
-      taskConfiguration: check.jsonObject(t.taskConfiguration, `tasks[${i}].taskConfiguration`),
-    };
-  });
-  return { pipelineName, pipelineVersion, inputContext, tasks };
-}
 
 export function pipelineExecutionDal(x: Scope): PipelineExecutionDal {
   const { rt } = x;
@@ -71,39 +52,27 @@ export function pipelineExecutionDal(x: Scope): PipelineExecutionDal {
 
   return {
     async createWithTasks(input) {
-      const v = validateRun(input);
+      const v = newRunInput(input);
       return x.atomic(async (s, tx) => {
         const now = rt.now();
-        const contextId = Object.keys(v.inputContext).length > 0 ? rt.newId() : null;
-        const id = rt.newId();
-        const taskIds = v.tasks.map(() => rt.newId());
-        if (contextId) {
-          await insertRows(s, rt.t.contexts, [{ id: contextId, value: v.inputContext, createdAt: now, updatedAt: now }]);
-        }
-        const pipeline = newPipelineRecord({ id, pipelineName: v.pipelineName, pipelineVersion: v.pipelineVersion, status: 'Pending', contextId, completedAt: null, now });
-        await insertRows(s, t, [pipeline]);
-        const tasks = v.tasks.map((spec, i) =>
-          newTaskRecord({ id: taskIds[i]!, pipelineExecutionId: id, ...spec, status: 'NotStarted', attempt: 1, claimedBy: null, now, running: false, terminal: false }),
-        );
-        await insertRows(s, rt.t.tasks, tasks);
-        await writeEvents(s, rt, tx, now, [ev('pipeline_created', id, null, eventData.pipelineCreated(v.pipelineName, v.pipelineVersion, tasks.length), rt.runnerId)]);
-        tasks.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        return { pipeline, tasks, contextId };
+        // Every id is drawn before the first insert, in the order of 02 §1.
+        const run = newRunRecords(v, now, () => rt.newId());
+        if (run.context) await insertRows(s, rt.t.contexts, [run.context]);
+        await insertRows(s, t, [run.pipeline]);
+        await insertRows(s, rt.t.tasks, run.tasks);
+        const data = eventData.pipelineCreated(v.pipelineName, v.pipelineVersion, run.tasks.length);
+        await writeEvents(s, rt, tx, now, [ev('pipeline_created', run.pipeline.id, null, data, rt.runnerId)]);
+        return { pipeline: run.pipeline, tasks: [...run.tasks].sort(byId), contextId: run.pipeline.contextId };
       });
     },
 
     async create(input) {
-      if (!isPlainObject(input)) throw new ValidationError('input must be an object', { field: 'input' });
-      const pipelineName = check.text(input.pipelineName, 'pipelineName');
-      const pipelineVersion = input.pipelineVersion === undefined ? '1.0' : check.text(input.pipelineVersion, 'pipelineVersion');
-      const status = input.status === undefined ? 'Pending' : assertPipelineStatus(input.status);
-      const contextId = input.contextId === undefined || input.contextId === null ? null : check.id(input.contextId, 'contextId');
+      const v = newPipelineInput(input);
       return x.atomic(async (s, tx) => {
         const now = rt.now();
-        const id = rt.newId();
-        const record = newPipelineRecord({ id, pipelineName, pipelineVersion, status, contextId, completedAt: isTerminalPipelineStatus(status) ? now : null, now });
+        const record = pipelineRecord(rt.newId(), v, now);
         await insertRows(s, t, [record]);
-        await writeEvents(s, rt, tx, now, [ev('pipeline_created', id, null, eventData.pipelineCreated(pipelineName, pipelineVersion, 0), rt.runnerId)]);
+        await writeEvents(s, rt, tx, now, [ev('pipeline_created', record.id, null, eventData.pipelineCreated(v.pipelineName, v.pipelineVersion, 0), rt.runnerId)]);
         return record;
       });
     },
@@ -165,10 +134,7 @@ export function pipelineExecutionDal(x: Scope): PipelineExecutionDal {
            WHERE pipeline_execution_id = $1 AND status IN ('NotStarted', 'Ready') RETURNING id`,
           [pid(key), skipReason, ts],
         );
-        await writeEvents(s, rt, tx, now, [
-          ...skipped.map((r) => ev('task_skipped', key, rt.p.uuidOf(r.id), eventData.taskSkipped(skipReason), rt.runnerId)),
-          ev('pipeline_failed', key, null, eventData.pipelineFailed(why), rt.runnerId),
-        ]);
+        await writeEvents(s, rt, tx, now, pipelineFailedEvents(key, skipped.map((r) => rt.p.uuidOf(r.id)), why, rt.runnerId));
         return true;
       });
     },
@@ -191,11 +157,8 @@ export function pipelineExecutionDal(x: Scope): PipelineExecutionDal {
            WHERE pipeline_execution_id = $1 AND status = 'Running' RETURNING id, attempt`,
           [pid(key), DAL_TEXTS.cancelledRunning, ts],
         );
-        await writeEvents(s, rt, tx, now, [
-          ...skipped.map((r) => ev('task_skipped', key, rt.p.uuidOf(r.id), eventData.taskSkipped(DAL_TEXTS.pipelineCancelledSkip), rt.runnerId)),
-          ...revoked.map((r) => ev('task_failed', key, rt.p.uuidOf(r.id), eventData.taskFailed(Number(r.attempt), DAL_TEXTS.cancelledRunning), rt.runnerId)),
-          ev('pipeline_cancelled', key, null, eventData.pipelineCancelled(skipped.length, revoked.length), rt.runnerId),
-        ]);
+        const revokedTasks = revoked.map((r) => ({ id: rt.p.uuidOf(r.id), attempt: Number(r.attempt) }));
+        await writeEvents(s, rt, tx, now, pipelineCancelledEvents(key, skipped.map((r) => rt.p.uuidOf(r.id)), revokedTasks, rt.runnerId));
         return true;
       });
     },
@@ -212,27 +175,22 @@ export function pipelineExecutionDal(x: Scope): PipelineExecutionDal {
           [pid(key)],
         );
         if (!row) throw new NotFoundError('PipelineExecution', key);
-        const current = row.status as PipelineStatus;
-        if (isTerminalPipelineStatus(current)) return { outcome: 'already_terminal' as const, status: current };
-        const remaining = Number(row.remaining);
-        if (remaining > 0) return { outcome: 'not_finished' as const, remaining };
-        const [completed, failed, skipped] = [Number(row.completed), Number(row.failed), Number(row.skipped)];
+        const refused = finalizeRefusal(row.status as PipelineStatus, Number(row.remaining));
+        if (refused) return refused;
         const now = rt.now();
-        const contextId = Object.keys(finalContext).length > 0 ? rt.newId() : null;
-        if (contextId) {
-          await insertRows(s, rt.t.contexts, [{ id: contextId, value: cloneJson(finalContext), createdAt: now, updatedAt: now }]);
-        }
-        const status = failed > 0 ? ('Failed' as const) : ('Completed' as const);
-        const errorDetails = failed > 0 ? DAL_TEXTS.finalizeSummary(failed, completed, skipped) : null;
-        await updateById(s, t, 'PipelineExecution', key, pid(key), 'status = $2, final_context_id = $3, completed_at = $4, updated_at = $4, error_details = $5', [
-          status,
+        const context = nonEmptyContextRecord(finalContext, now, () => rt.newId());
+        if (context) await insertRows(s, rt.t.contexts, [context]);
+        const contextId = context?.id ?? null;
+        const f = finalization({ completed: Number(row.completed), failed: Number(row.failed), skipped: Number(row.skipped) }, contextId);
+        // A completed run keeps whatever error_details it had (P4 only writes the failure summary).
+        await updateById(s, t, 'PipelineExecution', key, pid(key), 'status = $2, final_context_id = $3, completed_at = $4, updated_at = $4, error_details = COALESCE($5, error_details)', [
+          f.status,
           t.enc('finalContextId', contextId),
           t.enc('completedAt', now),
-          errorDetails,
+          f.errorDetails,
         ]);
-        const data = eventData.pipelineFinalized({ completed, failed, skipped, contextId, ...(errorDetails ? { reason: errorDetails } : {}) });
-        await writeEvents(s, rt, tx, now, [ev(status === 'Failed' ? 'pipeline_failed' : 'pipeline_completed', key, null, data, rt.runnerId)]);
-        return { outcome: 'finalized' as const, status, errorDetails, contextId };
+        await writeEvents(s, rt, tx, now, [ev(f.eventType, key, null, f.eventData, rt.runnerId)]);
+        return { outcome: 'finalized' as const, status: f.status, errorDetails: f.errorDetails, contextId };
       });
     },
 
@@ -257,7 +215,7 @@ export function pipelineExecutionDal(x: Scope): PipelineExecutionDal {
 
     async updateFinalContext(id, contextId) {
       const key = check.id(id);
-      const ctx = contextId === null ? null : check.id(contextId, 'contextId');
+      const ctx = optionalId(contextId, 'contextId');
       await x.run(async (s) => {
         const now = t.enc('updatedAt', rt.now());
         await updateById(s, t, 'PipelineExecution', key, pid(key), 'final_context_id = $2, updated_at = $3', [t.enc('finalContextId', ctx), now]);

@@ -2,14 +2,13 @@
 import {
   assertRecoveryType,
   check,
-  cloneJson,
-  isPlainObject,
-  ValidationError,
+  newRecoveryEventInput,
+  recoveryEventRecord,
   type RecoveryEvent,
   type RecoveryEventDal,
   type RecoveryType,
 } from '@cloacina/core';
-import { at, insertRows, type Scope } from './shared/index.js';
+import { insertNew, type Scope } from './shared/index.js';
 import type { SelectQueryBuilder } from 'typeorm';
 
 type Qb = SelectQueryBuilder<Record<string, unknown>>;
@@ -26,27 +25,8 @@ export function recoveryEventDal(x: Scope): RecoveryEventDal {
 
   return {
     async create(input) {
-      if (!isPlainObject(input)) throw new ValidationError('input must be an object', { field: 'input' });
-      const pipelineExecutionId = check.id(input.pipelineExecutionId, 'pipelineExecutionId');
-      const taskExecutionId =
-        input.taskExecutionId === undefined || input.taskExecutionId === null ? null : check.id(input.taskExecutionId, 'taskExecutionId');
-      const recoveryType = assertRecoveryType(input.recoveryType, 'recoveryType');
-      const details = input.details === undefined || input.details === null ? null : check.jsonObject(input.details, 'details');
-      return x.run(async (s) => {
-        const now = rt.now();
-        const record: RecoveryEvent = {
-          id: rt.newId(),
-          pipelineExecutionId,
-          taskExecutionId,
-          recoveryType,
-          recoveredAt: at(now),
-          details: details === null ? null : cloneJson(details),
-          createdAt: at(now),
-          updatedAt: at(now),
-        };
-        await insertRows(s, t, [record]);
-        return record;
-      });
+      const v = newRecoveryEventInput(input);
+      return insertNew(x, t, (id, now) => recoveryEventRecord(id, v, now));
     },
 
     async getByPipeline(pipelineId) {

@@ -1,33 +1,18 @@
 /** 02 §4.4 — task execution metadata ("task T of run R produced context C"). */
 import {
   check,
-  isPlainObject,
+  distinct,
+  inListOrder,
+  metadataRecord,
+  metadataTaskName,
+  newMetadataInput,
   NotFoundError,
-  ValidationError,
+  optionalId,
+  textList,
   type JsonObject,
-  type NewTaskExecutionMetadata,
-  type TaskExecutionMetadata,
   type TaskExecutionMetadataDal,
-  type TaskNamespaceLike,
 } from '@cloacina/core';
-import { at, dedupe, forChunks, insertRows, selectRows, type Scope, type Session } from './shared/index.js';
-
-function validate(input: NewTaskExecutionMetadata) {
-  if (!isPlainObject(input)) throw new ValidationError('input must be an object', { field: 'input' });
-  return {
-    taskExecutionId: check.id(input.taskExecutionId, 'taskExecutionId'),
-    pipelineExecutionId: check.id(input.pipelineExecutionId, 'pipelineExecutionId'),
-    taskName: check.text(input.taskName, 'taskName'),
-    contextId: input.contextId === undefined || input.contextId === null ? null : check.id(input.contextId, 'contextId'),
-  };
-}
-
-function taskNameOf(task: string | TaskNamespaceLike): string {
-  if (typeof task === 'string') return check.text(task, 'task', { min: 0 });
-  if (!isPlainObject(task)) throw new ValidationError('task must be a name or a TaskNamespace', { field: 'task' });
-  const parts = [task.tenantId, task.packageName, task.workflowId, task.taskId].map((p, i) => check.text(p, `task[${i}]`, { min: 0 }));
-  return parts.join('::');
-}
+import { forChunks, insertNew, selectRows, type Scope, type Session } from './shared/index.js';
 
 export function taskExecutionMetadataDal(x: Scope): TaskExecutionMetadataDal {
   const { rt } = x;
@@ -42,29 +27,23 @@ export function taskExecutionMetadataDal(x: Scope): TaskExecutionMetadataDal {
     const rows = await forChunks(s, 'm.task_name', 2, names, 'text', (inSql, params) =>
       s.rows(`${select} WHERE m.pipeline_execution_id = $1 AND ${inSql}`, [enc('pipelineExecutionId', pipelineId), ...params]),
     );
-    const byName = new Map(rows.map((r) => [String(r.task_name), r]));
-    return names.flatMap((n) => (byName.has(n) ? [byName.get(n)!] : []));
+    return inListOrder(names, rows, (r) => String(r.task_name));
   };
 
   const dependencyNames = (pipelineId: string, taskNames: string[]) => ({
     key: check.id(pipelineId, 'pipelineId'),
-    names: dedupe(check.names(taskNames, 'taskNames')),
+    names: distinct(textList(taskNames, 'taskNames')),
   });
 
   return {
     async create(input) {
-      const v = validate(input);
-      return x.run(async (s) => {
-        const now = rt.now();
-        const record: TaskExecutionMetadata = { id: rt.newId(), ...v, createdAt: at(now), updatedAt: at(now) };
-        await insertRows(s, t, [record]);
-        return record;
-      });
+      const v = newMetadataInput(input);
+      return insertNew(x, t, (id, now) => metadataRecord(id, v, now));
     },
 
     async getByPipelineAndTask(pipelineId, task) {
       const key = check.id(pipelineId, 'pipelineId');
-      const name = taskNameOf(task);
+      const name = metadataTaskName(task);
       const [found] = await x.run((s) =>
         selectRows(s, t, 'WHERE pipeline_execution_id = $1 AND task_name = $2', [enc('pipelineExecutionId', key), name]),
       );
@@ -81,7 +60,7 @@ export function taskExecutionMetadataDal(x: Scope): TaskExecutionMetadataDal {
 
     async updateContextId(taskExecutionId, contextId) {
       const key = check.id(taskExecutionId, 'taskExecutionId');
-      const ctx = contextId === null ? null : check.id(contextId, 'contextId');
+      const ctx = optionalId(contextId, 'contextId');
       await x.run(async (s) => {
         const r = await s.exec('UPDATE task_execution_metadata SET context_id = $2, updated_at = $3 WHERE task_execution_id = $1', [
           enc('taskExecutionId', key),
@@ -93,10 +72,10 @@ export function taskExecutionMetadataDal(x: Scope): TaskExecutionMetadataDal {
     },
 
     async upsertTaskExecutionMetadata(input) {
-      const v = validate(input);
+      const v = newMetadataInput(input);
       return x.run(async (s) => {
         const now = rt.now();
-        const values = t.row({ id: rt.newId(), ...v, createdAt: now, updatedAt: now });
+        const values = t.row(metadataRecord(rt.newId(), v, now));
         const row = await s.first(
           `INSERT INTO task_execution_metadata (${t.columnList}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})
            ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at

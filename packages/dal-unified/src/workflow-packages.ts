@@ -1,12 +1,9 @@
 /** 02 §4.9 — workflow package metadata. */
 import {
-  assertStorageType,
   check,
-  cloneJson,
-  isPlainObject,
   PackageExistsError,
-  ValidationError,
-  type JsonObject,
+  packageMetadataInput,
+  workflowPackageRecord,
   type WorkflowPackage,
   type WorkflowPackagesDal,
 } from '@cloacina/core';
@@ -18,36 +15,18 @@ export function workflowPackagesDal(x: Scope): WorkflowPackagesDal {
 
   return {
     async storePackageMetadata(registryId, manifest, storageType = 'database') {
-      const registry = check.id(registryId, 'registryId');
-      if (!isPlainObject(manifest)) throw new ValidationError('manifest must be an object', { field: 'manifest', reason: 'NotAnObject' });
-      const metadata = check.jsonObject(manifest as unknown as JsonObject, 'manifest');
-      const packageName = check.text(manifest.name, 'manifest.name', { max: 255 });
-      const version = check.text(manifest.version, 'manifest.version', { max: 100 });
-      const description = check.optionalText(manifest.description, 'manifest.description');
-      const author = check.optionalText(manifest.author, 'manifest.author', 255);
-      const storage = assertStorageType(storageType, 'storageType');
+      const v = packageMetadataInput(registryId, manifest, storageType);
       return x.run(async (s) => {
         const now = rt.now();
         const id = rt.newId();
-        const values = t.row({
-          id,
-          registryId: registry,
-          packageName,
-          version,
-          description,
-          author,
-          metadata: cloneJson(metadata),
-          storageType: storage,
-          createdAt: now,
-          updatedAt: now,
-        });
+        const values = t.row(workflowPackageRecord(id, v, now));
         // Insert-if-absent on (package_name, version): a duplicate is a typed error, not a database error.
         const inserted = await s.first(
           `INSERT INTO workflow_packages (${t.columnList}) VALUES (${values.map((_, i) => `$${i + 1}`).join(', ')})
            ON CONFLICT (package_name, version) DO NOTHING RETURNING id`,
           values,
         );
-        if (!inserted) throw new PackageExistsError(packageName, version);
+        if (!inserted) throw new PackageExistsError(v.packageName, v.version);
         return id;
       });
     },

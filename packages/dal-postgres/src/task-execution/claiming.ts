@@ -1,7 +1,8 @@
 /** Task executions: claims, leases and retries (02 §4.3 claiming; 01 §7.2 T5, T8, T10). */
-import { check, eventData, ValidationError, type ClaimResult, type JsonObject, type PendingEvent, type TaskExecutionDal } from '@cloacina/core';
+import { byId, check, claimEvents, distinct, eventData, renewalResult, retryOptions, sortIds, textList } from '@cloacina/core';
+import type { ClaimResult, JsonObject, TaskExecutionDal } from '@cloacina/core';
 import type { Exec } from '../executor.js';
-import { byId, decode, defaultRunner, fencedTaskUpdate, sortIds, textList, ts, writeEvents } from '../shared.js';
+import { decode, defaultRunner, fencedTaskUpdate, ts, writeEvents } from '../shared.js';
 
 type Claiming = Pick<
   TaskExecutionDal,
@@ -51,7 +52,7 @@ export function createTaskClaiming(e: Exec): Claiming {
     async claimReadyTasks(runnerId, limit, workflowNames) {
       const runner = check.text(runnerId, 'runnerId');
       const n = check.limit(limit);
-      const names = workflowNames === undefined ? undefined : textList(workflowNames, 'workflowNames');
+      const names = workflowNames === undefined || workflowNames === null ? undefined : textList(workflowNames, 'workflowNames');
       if (n === 0 || (names !== undefined && names.length === 0)) return [];
       const now = e.now();
       return e.tx(async (c) => {
@@ -59,20 +60,9 @@ export function createTaskClaiming(e: Exec): Claiming {
         if (names) params.push(names);
         const claimed = (await c.rows<ClaimedRow>(claimSql(names !== undefined), params)).sort(byId);
         if (claimed.length === 0) return [];
-        const pipelineIds = sortIds([...new Set(claimed.map((r) => r.pipeline_execution_id))]);
+        const pipelineIds = sortIds(distinct(claimed.map((r) => r.pipeline_execution_id)));
         const started = await c.rows<{ id: string }>(START_PIPELINES_SQL, [pipelineIds, ts(now)]);
-        const events: PendingEvent[] = claimed.map((r) => ({
-          pipelineExecutionId: r.pipeline_execution_id,
-          taskExecutionId: r.id,
-          eventType: 'task_claimed',
-          eventData: eventData.taskClaimed(r.attempt),
-          runnerId: defaultRunner(c),
-        }));
-        for (const p of started) {
-          events.push({ pipelineExecutionId: p.id, taskExecutionId: null, eventType: 'pipeline_started', eventData: null, runnerId: defaultRunner(c) });
-        }
-        await writeEvents(c, now, events);
-        return claimed.map(
+        const results = claimed.map(
           (r): ClaimResult => ({
             id: r.id,
             pipelineExecutionId: r.pipeline_execution_id,
@@ -82,15 +72,15 @@ export function createTaskClaiming(e: Exec): Claiming {
             taskConfiguration: r.task_configuration,
           }),
         );
+        await writeEvents(c, now, claimEvents(results, started.map((p) => p.id), defaultRunner(c)));
+        return results;
       });
     },
 
     async scheduleRetry(id, runnerId, opts) {
       const key = check.id(id);
       const runner = check.text(runnerId, 'runnerId');
-      if (opts === null || typeof opts !== 'object') throw new ValidationError('opts must be an object { retryAt, error? }', { field: 'opts' });
-      const retryAt = check.date(opts.retryAt, 'retryAt');
-      const error = opts.error === undefined || opts.error === null ? null : check.text(opts.error, 'error', { min: 0 });
+      const { retryAt, error } = retryOptions(opts);
       const now = e.now();
       await e.tx(async (c) => {
         const row = await fencedTaskUpdate(
@@ -133,7 +123,7 @@ export function createTaskClaiming(e: Exec): Claiming {
 
     async heartbeatMany(runnerId, ids) {
       const runner = check.text(runnerId, 'runnerId');
-      const wanted = [...new Set(check.ids(ids))];
+      const wanted = distinct(check.ids(ids));
       if (wanted.length === 0) return { renewed: [], lost: [] };
       const now = e.now();
       const rows = await e.rows<{ id: string }>(
@@ -141,8 +131,7 @@ export function createTaskClaiming(e: Exec): Claiming {
           WHERE id = ANY($2::uuid[]) AND status = 'Running' AND claimed_by = $1 RETURNING id`,
         [runner, wanted, ts(now)],
       );
-      const renewed = new Set(rows.map((r) => r.id));
-      return { renewed: sortIds([...renewed]), lost: sortIds(wanted.filter((id) => !renewed.has(id))) };
+      return renewalResult(wanted, rows.map((r) => r.id));
     },
 
     async releaseClaim(id, runnerId) {

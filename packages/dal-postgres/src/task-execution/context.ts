@@ -1,8 +1,8 @@
 /** Task contexts: input aggregation and completion with output (02 §4.3 context; 03 §6). */
-import { check, eventData, foldContexts, NotFoundError, type JsonObject, type TaskExecutionDal } from '@cloacina/core';
+import { check, eventData, foldContexts, NotFoundError, textList, type JsonObject, type TaskExecutionDal } from '@cloacina/core';
 import { storeContext } from '../context.js';
 import type { Exec } from '../executor.js';
-import { fencedTaskUpdate, textList, ts, writeEvents } from '../shared.js';
+import { fencedTaskUpdate, ts, writeEvents } from '../shared.js';
 
 type TaskContext = Pick<TaskExecutionDal, 'buildInputContext' | 'completeWithOutput'>;
 

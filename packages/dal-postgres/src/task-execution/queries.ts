@@ -1,7 +1,7 @@
 /** Task executions: read-side queries of the scheduler (02 §4.3 queries). */
-import { check, NotFoundError, type TaskExecutionDal, type TaskStatus } from '@cloacina/core';
+import { check, NotFoundError, taskStatusMap, textList, type TaskExecutionDal, type TaskStatus } from '@cloacina/core';
 import type { Exec } from '../executor.js';
-import { decode, num, textList } from '../shared.js';
+import { decode, num } from '../shared.js';
 
 type Queries = Pick<
   TaskExecutionDal,
@@ -61,15 +61,12 @@ export function createTaskQueries(e: Exec): Queries {
     async getTaskStatusesBatch(pipelineId, taskNames) {
       const key = check.id(pipelineId, 'pipelineId');
       const names = textList(taskNames, 'taskNames');
-      const out: Record<string, TaskStatus> = {};
-      if (names.length === 0) return out;
+      if (names.length === 0) return taskStatusMap([]);
       const rows = await e.rows<{ task_name: string; status: TaskStatus }>(
         'SELECT task_name, status FROM task_executions WHERE pipeline_execution_id = $1 AND task_name = ANY($2::text[]) ORDER BY id',
         [key, names],
       );
-      // defineProperty so a task named "__proto__" is stored as data, not as the prototype.
-      for (const r of rows) Object.defineProperty(out, r.task_name, { value: r.status, enumerable: true, writable: true, configurable: true });
-      return out;
+      return taskStatusMap(rows.map((r) => ({ taskName: r.task_name, status: r.status })));
     },
   };
 }

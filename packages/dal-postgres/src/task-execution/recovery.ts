@@ -1,7 +1,7 @@
 /** Task executions: lease recovery and retry statistics (02 §4.3 recovery; 01 §7.2 T11). */
-import { ABANDONED_PREFIX, check, eventData, type TaskExecutionDal } from '@cloacina/core';
+import { ABANDONED_PREFIX, check, eventData, leaseGuardArg, type TaskExecutionDal } from '@cloacina/core';
 import type { Exec } from '../executor.js';
-import { checkGuard, decode, defaultRunner, existsOrThrow, leaseGuardSql, num, ts, writeEvents } from '../shared.js';
+import { decode, defaultRunner, existsOrThrow, leaseGuardSql, num, ts, writeEvents } from '../shared.js';
 
 type Recovery = Pick<
   TaskExecutionDal,
@@ -33,7 +33,7 @@ export function createTaskRecovery(e: Exec): Recovery {
 
     async resetTaskForRecovery(id, guard) {
       const key = check.id(id);
-      const g = checkGuard(guard);
+      const g = leaseGuardArg(guard);
       const now = e.now();
       return e.tx(async (c) => {
         const params: unknown[] = [key, ts(now)];

@@ -1,18 +1,8 @@
 /** Task executions: readiness, completion, failure, abandonment, re-run (02 §4.3 state; 01 §7.2). */
-import {
-  check,
-  DAL_TEXTS,
-  eventData,
-  NotFoundError,
-  TASK_SOURCES,
-  ValidationError,
-  type PendingEvent,
-  type ReadinessDecision,
-  type TaskExecutionDal,
-  type TaskStatus,
-} from '@cloacina/core';
+import { check, DAL_TEXTS, eventData, leaseGuardArg, readinessDecisions, requireAllFound, sortIds, TASK_SOURCES } from '@cloacina/core';
+import type { PendingEvent, ReadinessDecision, TaskExecutionDal, TaskStatus } from '@cloacina/core';
 import type { Exec } from '../executor.js';
-import { checkGuard, defaultRunner, existsOrThrow, fencedTaskUpdate, leaseGuardSql, sortIds, sqlList, ts, writeEvents } from '../shared.js';
+import { defaultRunner, existsOrThrow, fencedTaskUpdate, leaseGuardSql, sqlList, ts, writeEvents } from '../shared.js';
 
 type State = Pick<
   TaskExecutionDal,
@@ -20,25 +10,6 @@ type State = Pick<
 >;
 
 const LEASE_CLEARED = 'claimed_by = NULL, heartbeat_at = NULL';
-
-function checkDecisions(decisions: unknown): ReadinessDecision[] {
-  if (!Array.isArray(decisions)) throw new ValidationError('decisions must be an array', { field: 'decisions' });
-  const seen = new Set<string>();
-  const out: ReadinessDecision[] = [];
-  decisions.forEach((d: unknown, n) => {
-    if (d === null || typeof d !== 'object') throw new ValidationError(`decisions[${n}] must be an object`, { field: 'decisions' });
-    const x = d as { id?: unknown; outcome?: unknown; reason?: unknown };
-    const id = check.id(x.id, `decisions[${n}].id`);
-    let decision: ReadinessDecision;
-    if (x.outcome === 'Ready') decision = { id, outcome: 'Ready' };
-    else if (x.outcome === 'Skipped') decision = { id, outcome: 'Skipped', reason: check.text(x.reason, `decisions[${n}].reason`, { min: 0 }) };
-    else throw new ValidationError(`decisions[${n}].outcome must be 'Ready' or 'Skipped'`, { field: 'outcome', reason: 'UnknownValue' });
-    // A task is decided once; a repeated id keeps its first decision.
-    if (!seen.has(id)) out.push(decision);
-    seen.add(id);
-  });
-  return out;
-}
 
 export function createTaskState(e: Exec): State {
   /** A guarded single-task transition from NotStarted (T2, T3). */
@@ -74,17 +45,14 @@ export function createTaskState(e: Exec): State {
     },
 
     async markReadiness(input) {
-      const decisions = checkDecisions(input);
+      const decisions = readinessDecisions(input);
       if (decisions.length === 0) return { ready: [], skipped: [] };
       const now = e.now();
       return e.tx(async (c) => {
         const ids = decisions.map((d) => d.id);
         // Lock every listed row in id order (02 §2.4) and find unknown ids before any write.
-        const present = new Set(
-          (await c.rows<{ id: string }>('SELECT id FROM task_executions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids])).map((r) => r.id),
-        );
-        const missing = ids.find((id) => !present.has(id));
-        if (missing !== undefined) throw new NotFoundError('TaskExecution', missing);
+        const present = await c.rows<{ id: string }>('SELECT id FROM task_executions WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
+        requireAllFound('TaskExecution', ids, present.map((r) => r.id));
         const readyIds = decisions.filter((d) => d.outcome === 'Ready').map((d) => d.id);
         const skips = decisions.filter((d): d is Extract<ReadinessDecision, { outcome: 'Skipped' }> => d.outcome === 'Skipped');
         const events: PendingEvent[] = [];
@@ -179,7 +147,7 @@ export function createTaskState(e: Exec): State {
     async markAbandoned(id, reason, guard) {
       const key = check.id(id);
       const why = check.text(reason, 'reason', { min: 0 });
-      const g = checkGuard(guard);
+      const g = leaseGuardArg(guard);
       const now = e.now();
       return e.tx(async (c) => {
         const params: unknown[] = [key, ts(now), DAL_TEXTS.abandoned(why)];

@@ -1,5 +1,5 @@
 /** `pipelineExecution` module (02 §4.2): creation, transitions and plain reads/updates. */
-import { check, NotFoundError, type PipelineExecution, type PipelineExecutionDal } from '@cloacina/core';
+import { check, mustFind, optionalId, type PipelineExecution, type PipelineExecutionDal } from '@cloacina/core';
 import { decode, requireChanged, TS, U } from '../internal.js';
 import type { Scope } from '../scope.js';
 import { createRunMethods } from './create.js';
@@ -18,13 +18,9 @@ export function createPipelineExecutionDal(scope: Scope): PipelineExecutionDal {
     ...createRunMethods(scope),
     ...createTransitionMethods(scope),
 
-    async getById(rawId) {
-      const found = await findById(rawId);
-      if (!found) throw new NotFoundError('PipelineExecution', check.id(rawId));
-      return found;
-    },
-
     findById,
+
+    getById: mustFind('PipelineExecution', findById),
 
     async getActiveExecutions() {
       const rows = await scope.read((q) => q.all("SELECT * FROM pipeline_executions WHERE status IN ('Pending', 'Running') ORDER BY id"));
@@ -56,7 +52,7 @@ export function createPipelineExecutionDal(scope: Scope): PipelineExecutionDal {
 
     async updateFinalContext(rawId, contextId) {
       const id = check.id(rawId);
-      const ctx = contextId === null || contextId === undefined ? null : check.id(contextId, 'contextId');
+      const ctx = optionalId(contextId, 'contextId');
       await scope.write(async (c) => {
         const { changes } = await c.run('UPDATE pipeline_executions SET final_context_id = ?, updated_at = ? WHERE id = ?', [
           ctx === null ? null : U(ctx),

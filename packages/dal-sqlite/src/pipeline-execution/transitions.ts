@@ -4,11 +4,13 @@ import {
   check,
   DAL_TEXTS,
   eventData,
+  finalization,
   isTerminalPipelineStatus,
   NotFoundError,
+  pipelineCancelledEvents,
+  pipelineFailedEvents,
   type FinalizeResult,
   type JsonObject,
-  type PendingEvent,
   type PipelineStatus,
 } from '@cloacina/core';
 import { insertContext } from '../context.js';
@@ -19,9 +21,6 @@ const ACTIVE = "('Pending', 'Running')";
 
 export function createTransitionMethods(scope: Scope) {
   const { env } = scope;
-
-  const taskEvents = (rows: { id: Buffer }[], pipelineId: string, make: (id: string) => Omit<PendingEvent, 'taskExecutionId'>): PendingEvent[] =>
-    rows.map((r) => ({ ...make(bytesId(r.id)), taskExecutionId: bytesId(r.id), pipelineExecutionId: pipelineId }));
 
   return {
     async updateStatus(rawId: string, status: PipelineStatus): Promise<void> {
@@ -83,15 +82,7 @@ export function createTransitionMethods(scope: Scope) {
             WHERE pipeline_execution_id = ? AND status IN ('NotStarted', 'Ready') RETURNING id`,
           [skipText, TS(now), TS(now), U(id)],
         );
-        await writeEvents(c, env, now, [
-          ...taskEvents(skipped, id, () => ({
-            pipelineExecutionId: id,
-            eventType: 'task_skipped',
-            eventData: eventData.taskSkipped(skipText),
-            runnerId: env.runnerId,
-          })),
-          { pipelineExecutionId: id, taskExecutionId: null, eventType: 'pipeline_failed', eventData: eventData.pipelineFailed(why), runnerId: env.runnerId },
-        ]);
+        await writeEvents(c, env, now, pipelineFailedEvents(id, skipped.map((r) => bytesId(r.id)), why, env.runnerId));
         return true;
       });
     },
@@ -120,28 +111,8 @@ export function createTransitionMethods(scope: Scope) {
             WHERE pipeline_execution_id = ? AND status = 'Running' RETURNING id, attempt`,
           [TS(now), revokeText, revokeText, TS(now), U(id)],
         );
-        const attempts = new Map(revoked.map((r) => [bytesId(r.id), r.attempt]));
-        await writeEvents(c, env, now, [
-          ...taskEvents(skipped, id, () => ({
-            pipelineExecutionId: id,
-            eventType: 'task_skipped',
-            eventData: eventData.taskSkipped(skipText),
-            runnerId: env.runnerId,
-          })),
-          ...taskEvents(revoked, id, (taskId) => ({
-            pipelineExecutionId: id,
-            eventType: 'task_failed',
-            eventData: eventData.taskFailed(attempts.get(taskId)!, revokeText),
-            runnerId: env.runnerId,
-          })),
-          {
-            pipelineExecutionId: id,
-            taskExecutionId: null,
-            eventType: 'pipeline_cancelled',
-            eventData: eventData.pipelineCancelled(skipped.length, revoked.length),
-            runnerId: env.runnerId,
-          },
-        ]);
+        const revokedTasks = revoked.map((r) => ({ id: bytesId(r.id), attempt: r.attempt }));
+        await writeEvents(c, env, now, pipelineCancelledEvents(id, skipped.map((r) => bytesId(r.id)), revokedTasks, env.runnerId));
         return true;
       });
     },
@@ -153,6 +124,7 @@ export function createTransitionMethods(scope: Scope) {
         const now = env.now();
         const row = await c.get<{ status: PipelineStatus }>('SELECT status FROM pipeline_executions WHERE id = ?', [U(id)]);
         if (!row) throw new NotFoundError('PipelineExecution', id);
+        // A terminal run answers before the task counts are read.
         if (isTerminalPipelineStatus(row.status)) return { outcome: 'already_terminal', status: row.status };
         const counts = await c.all<{ status: string; n: number }>(
           'SELECT status, count(*) AS n FROM task_executions WHERE pipeline_execution_id = ? GROUP BY status',
@@ -165,30 +137,17 @@ export function createTransitionMethods(scope: Scope) {
         const remaining = counts.reduce((sum, r) => sum + r.n, 0) - completed - failed - skipped;
         if (remaining > 0) return { outcome: 'not_finished', remaining };
         const contextId = await insertContext(c, env.newId, now, value);
-        const status = failed > 0 ? 'Failed' : 'Completed';
-        const errorDetails = failed > 0 ? DAL_TEXTS.finalizeSummary(failed, completed, skipped) : null;
-        const setError = errorDetails !== null ? ', error_details = ?' : '';
+        const f = finalization({ completed, failed, skipped }, contextId);
+        const setError = f.errorDetails !== null ? ', error_details = ?' : '';
         await c.run(
           `UPDATE pipeline_executions SET status = ?, final_context_id = ?, completed_at = ?, updated_at = ?${setError}
             WHERE id = ? AND status IN ${ACTIVE}`,
-          [status, contextId === null ? null : U(contextId), TS(now), TS(now), ...(errorDetails !== null ? [errorDetails] : []), U(id)],
+          [f.status, contextId === null ? null : U(contextId), TS(now), TS(now), ...(f.errorDetails !== null ? [f.errorDetails] : []), U(id)],
         );
         await writeEvents(c, env, now, [
-          {
-            pipelineExecutionId: id,
-            taskExecutionId: null,
-            eventType: failed > 0 ? 'pipeline_failed' : 'pipeline_completed',
-            eventData: eventData.pipelineFinalized({
-              completed,
-              failed,
-              skipped,
-              contextId,
-              ...(errorDetails !== null ? { reason: errorDetails } : {}),
-            }),
-            runnerId: env.runnerId,
-          },
+          { pipelineExecutionId: id, taskExecutionId: null, eventType: f.eventType, eventData: f.eventData, runnerId: env.runnerId },
         ]);
-        return { outcome: 'finalized', status, errorDetails, contextId };
+        return { outcome: 'finalized', status: f.status, errorDetails: f.errorDetails, contextId };
       });
     },
   };

@@ -1,6 +1,7 @@
 /** Claims, leases and retries: T5 (+ P3), T8, T10 and heartbeats. */
-import { check, chunk, eventData, ValidationError, type ClaimResult, type PendingEvent, type TaskExecution } from '@cloacina/core';
-import { bytesId, decode, distinct, fenceMiss, MAX_PARAMS, placeholders, sortIds, TS, U, writeEvents } from '../internal.js';
+import { byId, check, chunk, claimEvents, distinct, eventData, renewalResult, retryOptions, textList } from '@cloacina/core';
+import type { ClaimResult, TaskExecution } from '@cloacina/core';
+import { bytesId, decode, fenceMiss, MAX_PARAMS, placeholders, TS, U, writeEvents } from '../internal.js';
 import type { Scope } from '../scope.js';
 
 export function createClaimingMethods(scope: Scope) {
@@ -9,7 +10,7 @@ export function createClaimingMethods(scope: Scope) {
     async claimReadyTasks(runnerId: string, limit: number, workflowNames?: string[]): Promise<ClaimResult[]> {
       const runner = check.text(runnerId, 'runnerId');
       check.limit(limit);
-      const names = workflowNames === undefined || workflowNames === null ? null : distinct(check.names(workflowNames, 'workflowNames'));
+      const names = workflowNames === undefined || workflowNames === null ? null : distinct(textList(workflowNames, 'workflowNames'));
       if (limit === 0 || (names !== null && names.length === 0)) return [];
       return scope.atomic(async (c) => {
         const now = env.now();
@@ -30,27 +31,19 @@ export function createClaimingMethods(scope: Scope) {
           [nowS, runner, nowS, nowS, nowS, ...(names !== null ? [JSON.stringify(names)] : []), limit],
         );
         if (rows.length === 0) return [];
-        const claims = rows.map((r) => decode.task(r) as unknown as ClaimResult).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        const events: PendingEvent[] = claims.map((t) => ({
-          pipelineExecutionId: t.pipelineExecutionId,
-          taskExecutionId: t.id,
-          eventType: 'task_claimed',
-          eventData: eventData.taskClaimed(t.attempt),
-          runnerId: env.runnerId,
-        }));
+        const claims = rows.map((r) => decode.task(r) as unknown as ClaimResult).sort(byId);
         // P3 in the same transaction: the first claim of a Pending run starts it.
+        const started: string[] = [];
         const pipelineIds = distinct(claims.map((t) => t.pipelineExecutionId));
         for (const part of chunk(pipelineIds, MAX_PARAMS - 1)) {
-          const started = await c.all<{ id: Buffer }>(
+          const startedRows = await c.all<{ id: Buffer }>(
             `UPDATE pipeline_executions SET status = 'Running', updated_at = ?
               WHERE id IN (${placeholders(part.length)}) AND status = 'Pending' RETURNING id`,
             [nowS, ...part.map(U)],
           );
-          for (const s of started) {
-            events.push({ pipelineExecutionId: bytesId(s.id), taskExecutionId: null, eventType: 'pipeline_started', eventData: null, runnerId: env.runnerId });
-          }
+          for (const s of startedRows) started.push(bytesId(s.id));
         }
-        await writeEvents(c, env, now, events);
+        await writeEvents(c, env, now, claimEvents(claims, started, env.runnerId));
         return claims;
       });
     },
@@ -58,9 +51,7 @@ export function createClaimingMethods(scope: Scope) {
     async scheduleRetry(rawId: string, runnerId: string, opts: { retryAt: Date; error?: string }): Promise<void> {
       const id = check.id(rawId);
       const runner = check.text(runnerId, 'runnerId');
-      if (opts === null || typeof opts !== 'object') throw new ValidationError('opts must be an object', { field: 'opts' });
-      const retryAt = check.date(opts.retryAt, 'retryAt');
-      const error = check.optionalText(opts.error, 'error');
+      const { retryAt, error } = retryOptions(opts);
       await scope.atomic(async (c) => {
         const now = env.now();
         const rows = await c.all<{ pipeline_execution_id: Buffer; attempt: number }>(
@@ -121,8 +112,7 @@ export function createClaimingMethods(scope: Scope) {
         }
         return out;
       });
-      const kept = new Set(renewed);
-      return { renewed: sortIds(renewed), lost: sortIds(ids.filter((id) => !kept.has(id))) };
+      return renewalResult(ids, renewed);
     },
 
     async releaseClaim(rawId: string, runnerId: string): Promise<void> {

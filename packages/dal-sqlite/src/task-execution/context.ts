@@ -5,8 +5,10 @@ import {
   decodeJson,
   eventData,
   foldContexts,
+  metadataRecord,
   NotFoundError,
   TASK_EXECUTION_METADATA,
+  textList,
   type JsonObject,
 } from '@cloacina/core';
 import { insertContext } from '../context.js';
@@ -19,7 +21,7 @@ export function createContextMethods(scope: Scope) {
   return {
     async buildInputContext(pipelineId: string, dependencyNames: string[]): Promise<JsonObject> {
       const pid = check.id(pipelineId, 'pipelineId');
-      const names = check.names(dependencyNames, 'dependencyNames');
+      const names = textList(dependencyNames, 'dependencyNames');
       return scope.read(async (q) => {
         const run = await q.get<{ value: string | null }>(
           'SELECT c.value AS value FROM pipeline_executions p LEFT JOIN contexts c ON c.id = p.context_id WHERE p.id = ?',
@@ -52,7 +54,7 @@ export function createContextMethods(scope: Scope) {
         const { pipelineId, attempt, taskName } = await completeFenced(c, now, id, runner);
         const contextId = await insertContext(c, env.newId, now, value);
         const { columns, rows } = encodeRows(TASK_EXECUTION_METADATA, [
-          { id: env.newId(), taskExecutionId: id, pipelineExecutionId: pipelineId, taskName, contextId, createdAt: now, updatedAt: now },
+          metadataRecord(env.newId(), { taskExecutionId: id, pipelineExecutionId: pipelineId, taskName, contextId }, now),
         ]);
         await c.run(
           `INSERT INTO task_execution_metadata (${columns.join(', ')}) VALUES (${placeholders(columns.length)})

@@ -1,11 +1,8 @@
 /** Task queries: pending tasks, per-run snapshots, completion and status lookups. */
-import { check, chunk, NotFoundError, type TaskExecution, type TaskStatus } from '@cloacina/core';
+import { byPipelineThenId, check, chunk, distinct, NotFoundError, taskStatusMap, textList, type TaskExecution, type TaskStatus } from '@cloacina/core';
 import type { Queries } from '../connection.js';
-import { decode, distinct, MAX_PARAMS, placeholders, selectByIds, U } from '../internal.js';
+import { decode, MAX_PARAMS, placeholders, selectByIds, U } from '../internal.js';
 import type { Scope } from '../scope.js';
-
-const byPipelineThenId = (a: TaskExecution, b: TaskExecution): number =>
-  a.pipelineExecutionId < b.pipelineExecutionId ? -1 : a.pipelineExecutionId > b.pipelineExecutionId ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 
 /** Tasks of several runs (optionally NotStarted only), ordered pipeline_execution_id, id. */
 async function tasksOfPipelines(scope: Scope, rawIds: unknown, notStartedOnly: boolean): Promise<TaskExecution[]> {
@@ -66,9 +63,8 @@ export function createQueryMethods(scope: Scope) {
 
     async getTaskStatusesBatch(pipelineId: string, taskNames: string[]): Promise<Record<string, TaskStatus>> {
       const pid = check.id(pipelineId, 'pipelineId');
-      const names = distinct(check.names(taskNames, 'taskNames'));
-      const out: Record<string, TaskStatus> = {};
-      if (names.length === 0) return out;
+      const names = distinct(textList(taskNames, 'taskNames'));
+      if (names.length === 0) return taskStatusMap([]);
       const rows = await scope.read(async (q: Queries) => {
         const all: { task_name: string; status: TaskStatus }[] = [];
         for (const part of chunk(names, MAX_PARAMS - 1)) {
@@ -81,9 +77,7 @@ export function createQueryMethods(scope: Scope) {
         }
         return all;
       });
-      // defineProperty keeps a task literally named "__proto__" an ordinary key.
-      for (const r of rows) Object.defineProperty(out, r.task_name, { value: r.status, enumerable: true, writable: true, configurable: true });
-      return out;
+      return taskStatusMap(rows.map((r) => ({ taskName: r.task_name, status: r.status })));
     },
   };
 }

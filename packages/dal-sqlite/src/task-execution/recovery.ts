@@ -2,7 +2,7 @@
 import { ABANDONED_PREFIX, check, eventData, NotFoundError, type LeaseGuard, type RetryStats, type TaskExecution } from '@cloacina/core';
 import { bytesId, decode, TS, U, writeEvents } from '../internal.js';
 import type { Scope } from '../scope.js';
-import { checkGuard, guardSql } from './state.js';
+import { guardSql } from './state.js';
 
 export function createRecoveryMethods(scope: Scope) {
   const { env } = scope;
@@ -27,7 +27,7 @@ export function createRecoveryMethods(scope: Scope) {
 
     async resetTaskForRecovery(rawId: string, guard?: LeaseGuard): Promise<boolean> {
       const id = check.id(rawId);
-      const g = guardSql(checkGuard(guard));
+      const g = guardSql(guard);
       return scope.atomic(async (c) => {
         const now = env.now();
         // The previous owner is needed for the event; inside the write transaction the row

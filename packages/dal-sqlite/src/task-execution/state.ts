@@ -1,18 +1,7 @@
 /** Task transitions T2, T3, T6, T7, T12, T13 (01 §7.2) and the readiness batch. */
-import {
-  check,
-  chunk,
-  DAL_TEXTS,
-  eventData,
-  NotFoundError,
-  TASK_SOURCES,
-  ValidationError,
-  type LeaseGuard,
-  type PendingEvent,
-  type ReadinessDecision,
-  type TaskStatus,
-} from '@cloacina/core';
-import { bytesId, distinct, fenceMiss, guardMiss, MAX_PARAMS, placeholders, selectByIds, sortIds, TS, U, writeEvents } from '../internal.js';
+import { check, chunk, DAL_TEXTS, eventData, leaseGuardArg, NotFoundError, readinessDecisions, requireAllFound, sortIds, TASK_SOURCES } from '@cloacina/core';
+import type { LeaseGuard, PendingEvent, ReadinessDecision, TaskStatus } from '@cloacina/core';
+import { bytesId, fenceMiss, guardMiss, MAX_PARAMS, placeholders, selectByIds, TS, U, writeEvents } from '../internal.js';
 import type { Ctx, Env, Scope } from '../scope.js';
 
 export const sqlList = (values: readonly string[]): string => `(${values.map((v) => `'${v}'`).join(', ')})`;
@@ -35,53 +24,32 @@ export async function completeFenced(
   return { pipelineId: bytesId(r.pipeline_execution_id), attempt: r.attempt, taskName: r.task_name };
 }
 
-/** Validates an optional lease guard (claimedBy, heartbeatBefore?). */
-export function checkGuard(guard: LeaseGuard | undefined): { claimedBy: string; heartbeatBefore: string | null } | null {
-  if (guard === undefined || guard === null) return null;
-  if (typeof guard !== 'object') throw new ValidationError('guard must be an object', { field: 'guard' });
-  const claimedBy = check.text(guard.claimedBy, 'guard.claimedBy');
-  const before = guard.heartbeatBefore === undefined ? null : TS(check.date(guard.heartbeatBefore, 'guard.heartbeatBefore'));
-  return { claimedBy, heartbeatBefore: before };
-}
-
-/** SQL and parameters of a lease guard on a Running task. */
-export function guardSql(g: { claimedBy: string; heartbeatBefore: string | null } | null): { sql: string; params: unknown[] } {
+/** SQL and parameters of an optional lease guard (validated by core) on a Running task. */
+export function guardSql(guard: unknown): { sql: string; params: unknown[] } {
+  const g = leaseGuardArg(guard);
   if (!g) return { sql: '', params: [] };
+  const before = g.heartbeatBefore === undefined ? null : TS(g.heartbeatBefore);
   return {
-    sql: " AND status = 'Running' AND claimed_by = ?" + (g.heartbeatBefore !== null ? ' AND heartbeat_at < ?' : ''),
-    params: g.heartbeatBefore !== null ? [g.claimedBy, g.heartbeatBefore] : [g.claimedBy],
+    sql: " AND status = 'Running' AND claimed_by = ?" + (before !== null ? ' AND heartbeat_at < ?' : ''),
+    params: before !== null ? [g.claimedBy, before] : [g.claimedBy],
   };
 }
 
-function validateDecisions(decisions: ReadinessDecision[]): { id: string; reason: string | null }[] {
-  if (!Array.isArray(decisions)) throw new ValidationError('decisions must be an array', { field: 'decisions' });
-  return decisions.map((d, i) => {
-    if (d === null || typeof d !== 'object') throw new ValidationError(`decisions[${i}] must be an object`, { field: 'decisions' });
-    const id = check.id(d.id, `decisions[${i}].id`);
-    if (d.outcome === 'Ready') return { id, reason: null };
-    if (d.outcome === 'Skipped') return { id, reason: check.text(d.reason, `decisions[${i}].reason`, { min: 0 }) };
-    throw new ValidationError(`decisions[${i}].outcome must be Ready or Skipped`, { field: 'outcome', reason: 'UnknownValue' });
-  });
-}
-
-async function markReadinessIn(c: Ctx, env: Env, decisions: { id: string; reason: string | null }[]) {
+async function markReadinessIn(c: Ctx, env: Env, decisions: ReadinessDecision[]) {
   const now = env.now();
-  // Ready decisions apply first, then skips (one statement per kind), so an id listed with
-  // both outcomes ends Ready; of several skip reasons for one id the first is used.
-  const readySet = new Set<string>();
+  // One decision per task (core keeps the first); Ready ones apply first, then skips, one
+  // statement per kind.
+  const readyIds: string[] = [];
   const skipReason = new Map<string, string>();
   for (const d of decisions) {
-    if (d.reason === null) readySet.add(d.id);
-    else if (!skipReason.has(d.id)) skipReason.set(d.id, d.reason);
+    if (d.outcome === 'Ready') readyIds.push(d.id);
+    else skipReason.set(d.id, d.reason);
   }
-  const ids = distinct(decisions.map((d) => d.id));
+  const ids = decisions.map((d) => d.id);
   const found = await selectByIds(c, ids, 0, (list) => `SELECT id FROM task_executions WHERE id IN (${list})`, (p) => p);
-  const present = new Set(found.map((r) => bytesId(r.id as Buffer)));
-  const missing = ids.find((id) => !present.has(id));
-  if (missing !== undefined) throw new NotFoundError('TaskExecution', missing);
+  requireAllFound('TaskExecution', ids, found.map((r) => bytesId(r.id as Buffer)));
 
   const events: PendingEvent[] = [];
-  const readyIds = [...readySet];
   const ready: string[] = [];
   for (const part of chunk(readyIds, MAX_PARAMS - 1)) {
     const rows = await c.all<{ id: Buffer; pipeline_execution_id: Buffer }>(
@@ -95,7 +63,7 @@ async function markReadinessIn(c: Ctx, env: Env, decisions: { id: string; reason
       events.push({ pipelineExecutionId: bytesId(r.pipeline_execution_id), taskExecutionId: taskId, eventType: 'task_ready', eventData: null, runnerId: env.runnerId });
     }
   }
-  const skipIds = [...skipReason.keys()].filter((id) => !readySet.has(id));
+  const skipIds = [...skipReason.keys()];
   const skipped: string[] = [];
   for (const part of chunk(skipIds, Math.floor((MAX_PARAMS - 2) / 2))) {
     // One statement per chunk: each row's own reason comes from the VALUES list.
@@ -163,7 +131,7 @@ export function createStateMethods(scope: Scope) {
     },
 
     async markReadiness(decisions: ReadinessDecision[]): Promise<{ ready: string[]; skipped: string[] }> {
-      const valid = validateDecisions(decisions);
+      const valid = readinessDecisions(decisions);
       if (valid.length === 0) return { ready: [], skipped: [] };
       return scope.atomic((c) => markReadinessIn(c, env, valid));
     },
@@ -204,7 +172,7 @@ export function createStateMethods(scope: Scope) {
     async markAbandoned(rawId: string, reason: string, guard?: LeaseGuard): Promise<boolean> {
       const id = check.id(rawId);
       const why = check.text(reason, 'reason', { min: 0 });
-      const g = guardSql(checkGuard(guard));
+      const g = guardSql(guard);
       return scope.atomic(async (c) => {
         const now = env.now();
         const rows = await c.all<{ pipeline_execution_id: Buffer }>(

@@ -1,6 +1,6 @@
 /** Cron executions: audit insert-if-absent, linking, deletes (02 §4.8 crud). */
-import { check, DuplicateCronExecutionError, isPlainObject, ValidationError, type CronExecution, type CronExecutionDal } from '@cloacina/core';
-import { at, mustExist, updateById, type Scope } from '../shared/index.js';
+import { check, copyDate, cronExecutionRecord, DuplicateCronExecutionError, newCronExecutionInput, type CronExecutionDal } from '@cloacina/core';
+import { mustExist, updateById, type Scope } from '../shared/index.js';
 
 export type CronExecutionCrudMethods = Pick<CronExecutionDal, 'create' | 'updatePipelineExecutionId' | 'linkPipelineExecution' | 'deleteOlderThan'>;
 
@@ -11,23 +11,10 @@ export function cronExecutionCrud(x: Scope): CronExecutionCrudMethods {
 
   return {
     async create(input) {
-      if (!isPlainObject(input)) throw new ValidationError('input must be an object', { field: 'input' });
-      const scheduleId = check.id(input.scheduleId, 'scheduleId');
-      const scheduledTime = check.date(input.scheduledTime, 'scheduledTime');
-      const pipelineExecutionId =
-        input.pipelineExecutionId === undefined || input.pipelineExecutionId === null ? null : check.id(input.pipelineExecutionId, 'pipelineExecutionId');
-      const claimedAt = input.claimedAt === undefined ? null : check.date(input.claimedAt, 'claimedAt');
+      const v = newCronExecutionInput(input);
       return x.run(async (s) => {
         const now = rt.now();
-        const record: CronExecution = {
-          id: rt.newId(),
-          scheduleId,
-          pipelineExecutionId,
-          scheduledTime: at(scheduledTime),
-          claimedAt: at(claimedAt ?? now),
-          createdAt: at(now),
-          updatedAt: at(now),
-        };
+        const record = cronExecutionRecord(rt.newId(), v, now);
         const values = t.row(record);
         // Insert-if-absent: a duplicate fire is an expected conflict, reported without a
         // database error so an enclosing transaction stays usable.
@@ -36,7 +23,7 @@ export function cronExecutionCrud(x: Scope): CronExecutionCrudMethods {
            ON CONFLICT (schedule_id, scheduled_time) DO NOTHING RETURNING id`,
           values,
         );
-        if (!inserted) throw new DuplicateCronExecutionError(scheduleId, at(scheduledTime));
+        if (!inserted) throw new DuplicateCronExecutionError(v.scheduleId, copyDate(v.scheduledTime));
         return record;
       });
     },

@@ -1,17 +1,10 @@
 /** Cron executions: lost-fire detection and statistics (02 §4.8 tracking). */
-import { check, isPlainObject, ValidationError, type CronExecutionDal } from '@cloacina/core';
+import { check, cronExecutionStats, lostThresholdOption, minutesArg, type CronExecutionDal } from '@cloacina/core';
 import { selectRows, toCount, type Scope } from '../shared/index.js';
 
 export type CronExecutionTrackingMethods = Pick<CronExecutionDal, 'findLostExecutions' | 'countBySchedule' | 'executionExists' | 'getExecutionStats'>;
 
 const MINUTE_MS = 60_000;
-
-function minutes(v: unknown, field: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new ValidationError(`${field} must be a non-negative number of minutes; got ${String(v)}`, { field, reason: 'InvalidNumber' });
-  }
-  return v;
-}
 
 export function cronExecutionTracking(x: Scope): CronExecutionTrackingMethods {
   const { rt } = x;
@@ -20,7 +13,7 @@ export function cronExecutionTracking(x: Scope): CronExecutionTrackingMethods {
 
   return {
     async findLostExecutions(olderThanMinutes) {
-      const n = minutes(olderThanMinutes, 'olderThanMinutes');
+      const n = minutesArg(olderThanMinutes, 'olderThanMinutes');
       return x.run((s) => {
         const cutoff = new Date(rt.now().getTime() - n * MINUTE_MS);
         return selectRows(s, t, 'WHERE pipeline_execution_id IS NULL AND claimed_at < $1 ORDER BY scheduled_time, id', [ts(cutoff)]);
@@ -46,8 +39,7 @@ export function cronExecutionTracking(x: Scope): CronExecutionTrackingMethods {
 
     async getExecutionStats(since, opts) {
       check.date(since, 'since');
-      if (opts !== undefined && !isPlainObject(opts)) throw new ValidationError('opts must be an object', { field: 'opts' });
-      const threshold = opts?.lostThresholdMinutes === undefined ? 10 : minutes(opts.lostThresholdMinutes, 'lostThresholdMinutes');
+      const threshold = lostThresholdOption(opts);
       return x.run(async (s) => {
         const lostBefore = new Date(rt.now().getTime() - threshold * MINUTE_MS);
         // One statement, so the three counts come from one consistent snapshot.
@@ -58,14 +50,7 @@ export function cronExecutionTracking(x: Scope): CronExecutionTrackingMethods {
            FROM cron_executions WHERE claimed_at >= $1`,
           [ts(since), ts(lostBefore)],
         );
-        const total = toCount(row?.total);
-        const successful = toCount(row?.successful);
-        return {
-          totalExecutions: total,
-          successfulExecutions: successful,
-          lostExecutions: toCount(row?.lost),
-          successRate: total === 0 ? 0 : (successful / total) * 100,
-        };
+        return cronExecutionStats(toCount(row?.total), toCount(row?.successful), toCount(row?.lost));
       });
     },
   };

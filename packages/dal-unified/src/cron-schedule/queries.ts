@@ -1,17 +1,8 @@
 /** Cron schedules: due, list, by workflow, count (02 §4.7 queries). */
-import { check, isPlainObject, ValidationError, type CronSchedule, type CronScheduleDal } from '@cloacina/core';
+import { check, cronCountOptions, cronListOptions, type CronSchedule, type CronScheduleDal } from '@cloacina/core';
 import { selectRows, toCount, type Scope } from '../shared/index.js';
 
 export type CronQueryMethods = Pick<CronScheduleDal, 'getDueSchedules' | 'list' | 'findByWorkflow' | 'count'>;
-
-function enabledOnlyOf(opts: unknown): boolean {
-  if (opts === undefined) return false;
-  if (!isPlainObject(opts)) throw new ValidationError('opts must be an object', { field: 'opts' });
-  if (opts.enabledOnly !== undefined && typeof opts.enabledOnly !== 'boolean') {
-    throw new ValidationError('enabledOnly must be a boolean', { field: 'enabledOnly', reason: 'InvalidBoolean' });
-  }
-  return opts.enabledOnly === true;
-}
 
 export function cronScheduleQueries(x: Scope): CronQueryMethods {
   const { rt } = x;
@@ -32,9 +23,7 @@ export function cronScheduleQueries(x: Scope): CronQueryMethods {
     },
 
     async list(opts) {
-      const enabledOnly = enabledOnlyOf(opts);
-      const limit = opts?.limit === undefined ? 100 : check.limit(opts.limit, 'limit');
-      const offset = opts?.offset === undefined ? 0 : check.limit(opts.offset, 'offset');
+      const { enabledOnly, limit, offset } = cronListOptions(opts);
       if (limit === 0) {
         x.guard();
         return [];
@@ -53,7 +42,7 @@ export function cronScheduleQueries(x: Scope): CronQueryMethods {
     },
 
     async count(opts) {
-      const enabledOnly = enabledOnlyOf(opts);
+      const { enabledOnly } = cronCountOptions(opts);
       return x.run(async (s) => {
         const row = await s.first(`SELECT count(*) AS n FROM cron_schedules${enabledOnly ? ` WHERE enabled = ${s.d.trueLiteral}` : ''}`);
         return toCount(row?.n);

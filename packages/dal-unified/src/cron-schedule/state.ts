@@ -1,5 +1,5 @@
 /** Cron schedules: time updates, enable/disable and the compare-and-set claim (02 §4.7 state). */
-import { assertCatchupPolicy, check, isPlainObject, ValidationError, type CronScheduleDal } from '@cloacina/core';
+import { check, cronClaimInput, cronScheduleUpdateInput, type CronScheduleDal } from '@cloacina/core';
 import { mustExist, updateById, type Scope } from '../shared/index.js';
 
 export type CronStateMethods = Pick<
@@ -42,11 +42,7 @@ export function cronScheduleState(x: Scope): CronStateMethods {
 
     async claimAndUpdate(id, claim) {
       const key = check.id(id);
-      if (!isPlainObject(claim)) throw new ValidationError('claim must be an object', { field: 'claim' });
-      const expected = check.date(claim.expectedNextRunAt, 'expectedNextRunAt');
-      const due = check.date(claim.now, 'now');
-      const lastRunAt = check.date(claim.lastRunAt, 'lastRunAt');
-      const nextRunAt = check.date(claim.nextRunAt, 'nextRunAt');
+      const { expectedNextRunAt: expected, now: due, lastRunAt, nextRunAt } = cronClaimInput(claim);
       return x.run(async (s) => {
         // Compare-and-set in one conditional UPDATE: of concurrent claimers exactly one matches.
         const r = await s.exec(
@@ -61,11 +57,8 @@ export function cronScheduleState(x: Scope): CronStateMethods {
     },
 
     async updateExpressionAndTimezone(id, u) {
-      if (!isPlainObject(u)) throw new ValidationError('update must be an object', { field: 'update' });
-      const expr = u.cronExpression === undefined ? null : check.text(u.cronExpression, 'cronExpression');
-      const zone = u.timezone === undefined ? null : check.text(u.timezone, 'timezone');
-      const policy = u.catchupPolicy === undefined ? null : assertCatchupPolicy(u.catchupPolicy);
-      const nextRunAt = check.date(u.nextRunAt, 'nextRunAt');
+      const v = cronScheduleUpdateInput(u);
+      const [expr, zone, policy, nextRunAt] = [v.cronExpression ?? null, v.timezone ?? null, v.catchupPolicy ?? null, v.nextRunAt];
       await update(
         id,
         `next_run_at = $2, updated_at = $3, cron_expression = COALESCE($4, cron_expression), timezone = COALESCE($5, timezone),

@@ -4,4 +4,3 @@ export * from './tables.js';
 export * from './runtime.js';
 export * from './writes.js';
 export * from './reads.js';
-export * from './records.js';

@@ -11,11 +11,11 @@ import {
   assertOutsideOwnTransaction,
   ConfigurationError,
   DatabaseError,
-  parseUuid,
+  drawId,
+  readClock,
   runInTransactionScope,
   signalHub,
   TxState,
-  ValidationError,
   type Backend,
   type Logger,
   type Signal,
@@ -77,13 +77,11 @@ export class Runtime {
 
   /** The one `now` of a call (01 §1). */
   now(): Date {
-    const d = this.clock();
-    if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new ValidationError('clock() must return a valid Date', { field: 'clock' });
-    return d;
+    return readClock(this.clock);
   }
 
   newId(): string {
-    return parseUuid(this.idGenerator(), 'idGenerator()');
+    return drawId(this.idGenerator);
   }
 
   publish(signals: Signal[]): void {

@@ -4,22 +4,17 @@
  * id lists. Kept in one place so the id draw order and event shapes cannot drift per module.
  */
 import {
-  check,
-  ClaimLostError,
   chunk,
-  isPlainObject,
-  ValidationError,
-  type LeaseGuard,
+  ClaimLostError,
+  executionEventRecords,
+  leaseGuardArg,
   NotFoundError,
-  orderEvents,
-  type ExecutionEventType,
-  type JsonObject,
   type NotFoundEntity,
   type PendingEvent,
   type TxState,
 } from '@cloacina/core';
 import type { ListType } from '../dialect/index.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime, Scope } from './runtime.js';
 import type { Raw, Session } from './session.js';
 import type { TableIO } from './tables.js';
 
@@ -43,15 +38,21 @@ export async function insertRows<R>(s: Session, t: TableIO<R>, records: readonly
   }
 }
 
-export function ev(
-  eventType: ExecutionEventType,
-  pipelineExecutionId: string,
-  taskExecutionId: string | null,
-  eventData: JsonObject | null,
-  runnerId: string | null,
-): PendingEvent {
-  return { eventType, pipelineExecutionId, taskExecutionId, eventData, runnerId };
+/**
+ * Inserts one new row in a statement of its own and returns its record: the call's `now` is
+ * read first, then the id drawn (the order every create follows), and `build` completes the row.
+ */
+export function insertNew<R>(x: Scope, t: TableIO<R>, build: (id: string, now: Date) => R): Promise<R> {
+  return x.run(async (s) => {
+    const now = x.rt.now();
+    const record = build(x.rt.newId(), now);
+    await insertRows(s, t, [record]);
+    return record;
+  });
 }
+
+/** Short name for core's pendingEvent(type, pipeline, task, data, runner), used by every module. */
+export { pendingEvent as ev } from '@cloacina/core';
 
 /**
  * Writes a call's execution events (02 §1 order: task events by task id, then pipeline events;
@@ -59,20 +60,9 @@ export function ev(
  */
 export async function writeEvents(s: Session, rt: Runtime, tx: TxState, now: Date, events: readonly PendingEvent[]): Promise<void> {
   if (events.length === 0) return;
-  const rows = orderEvents(events).map((e) => {
-    tx.signals.add(e.eventType, e.pipelineExecutionId, e.taskExecutionId);
-    return { id: rt.newId(), ...e, createdAt: now };
-  });
+  const rows = executionEventRecords(events, now, () => rt.newId());
+  for (const e of rows) tx.signals.add(e.eventType, e.pipelineExecutionId, e.taskExecutionId);
   await insertRows(s, rt.t.executionEvents, rows);
-}
-
-/** Lowercase hyphenated UUIDs sort byte-wise as plain strings (= database id order). */
-export function sortIds(ids: Iterable<string>): string[] {
-  return [...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-export function dedupe<T>(items: readonly T[]): T[] {
-  return [...new Set(items)];
 }
 
 /**
@@ -165,17 +155,16 @@ export async function updateById(
 }
 
 /**
- * Validates an optional lease guard and renders its predicate (parameters from `first`):
+ * Renders an optional lease guard (validated by core) as a predicate, parameters from `first`:
  * the task must still be Running, held by `claimedBy`, with `heartbeat_at < heartbeatBefore`.
  */
-export function leaseGuard(rt: Runtime, guard: LeaseGuard | undefined, first: number): { sql: string; params: unknown[] } | null {
-  if (guard === undefined || guard === null) return null;
-  if (!isPlainObject(guard)) throw new ValidationError('guard must be an object', { field: 'guard' });
-  const claimedBy = check.text(guard.claimedBy, 'guard.claimedBy');
+export function leaseGuard(rt: Runtime, guard: unknown, first: number): { sql: string; params: unknown[] } | null {
+  const g = leaseGuardArg(guard);
+  if (!g) return null;
   let sql = `status = 'Running' AND claimed_by = $${first}`;
-  const params: unknown[] = [claimedBy];
-  if (guard.heartbeatBefore !== undefined && guard.heartbeatBefore !== null) {
-    params.push(rt.p.ts(check.date(guard.heartbeatBefore, 'guard.heartbeatBefore')));
+  const params: unknown[] = [g.claimedBy];
+  if (g.heartbeatBefore !== undefined) {
+    params.push(rt.p.ts(g.heartbeatBefore));
     sql += ` AND heartbeat_at < $${first + 1}`;
   }
   return { sql, params };

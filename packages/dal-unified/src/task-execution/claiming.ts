@@ -1,6 +1,7 @@
 /** Task executions: claims, leases and retries (02 §4.3 claiming; T5, T8, T10, P3). */
-import { check, eventData, isPlainObject, ValidationError, type ClaimResult, type JsonObject, type TaskExecutionDal } from '@cloacina/core';
-import { dedupe, ev, fencedUpdate, forChunks, selectRows, sortIds, writeEvents, type Scope } from '../shared/index.js';
+import { byId, check, claimEvents, distinct, eventData, renewalResult, retryOptions, sortIds, textList } from '@cloacina/core';
+import type { ClaimResult, JsonObject, TaskExecutionDal } from '@cloacina/core';
+import { ev, fencedUpdate, forChunks, selectRows, writeEvents, type Scope } from '../shared/index.js';
 
 export type ClaimingMethods = Pick<
   TaskExecutionDal,
@@ -19,7 +20,7 @@ export function taskClaiming(x: Scope): ClaimingMethods {
     async claimReadyTasks(runnerId, limit, workflowNames) {
       const runner = check.text(runnerId, 'runnerId');
       check.limit(limit, 'limit');
-      const names = workflowNames === undefined ? null : dedupe(check.names(workflowNames, 'workflowNames'));
+      const names = workflowNames === undefined || workflowNames === null ? null : distinct(textList(workflowNames, 'workflowNames'));
       if (limit === 0 || (names !== null && names.length === 0)) {
         x.guard();
         return [];
@@ -37,9 +38,9 @@ export function taskClaiming(x: Scope): ClaimingMethods {
           maxAttempts: Number(r.max_attempts),
           taskConfiguration: rt.p.jsonOf<JsonObject>(r.task_configuration),
         }));
-        results.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        results.sort(byId);
         // P3 in the same transaction; the task rows are already locked, so lock order holds.
-        const pipelineIds = sortIds(new Set(results.map((r) => r.pipelineExecutionId)));
+        const pipelineIds = sortIds(distinct(results.map((r) => r.pipelineExecutionId)));
         const started = await forChunks(s, 'id', 2, pipelineIds.map((id) => rt.t.pipelines.enc('id', id)), 'uuid', (inSql, params) =>
           s.rows(`UPDATE pipeline_executions SET status = 'Running', updated_at = $1 WHERE status = 'Pending' AND ${inSql} RETURNING id`, [
             ts(now),
@@ -47,10 +48,7 @@ export function taskClaiming(x: Scope): ClaimingMethods {
           ]),
         );
         // A claim is not fenced (01 §7.2), so its events carry the DAL's configured runner id.
-        await writeEvents(s, rt, tx, now, [
-          ...results.map((r) => ev('task_claimed', r.pipelineExecutionId, r.id, eventData.taskClaimed(r.attempt), rt.runnerId)),
-          ...started.map((r) => ev('pipeline_started', rt.p.uuidOf(r.id), null, null, rt.runnerId)),
-        ]);
+        await writeEvents(s, rt, tx, now, claimEvents(results, started.map((r) => rt.p.uuidOf(r.id)), rt.runnerId));
         return results;
       });
     },
@@ -58,9 +56,7 @@ export function taskClaiming(x: Scope): ClaimingMethods {
     async scheduleRetry(id, runnerId, opts) {
       const key = check.id(id);
       const runner = check.text(runnerId, 'runnerId');
-      if (!isPlainObject(opts)) throw new ValidationError('opts must be an object', { field: 'opts' });
-      const retryAt = check.date(opts.retryAt, 'retryAt');
-      const error = check.optionalText(opts.error, 'error');
+      const { retryAt, error } = retryOptions(opts);
       await x.atomic(async (s, tx) => {
         const now = rt.now();
         const row = await fencedUpdate(
@@ -91,7 +87,7 @@ export function taskClaiming(x: Scope): ClaimingMethods {
 
     async heartbeatMany(runnerId, ids) {
       const runner = check.text(runnerId, 'runnerId');
-      const wanted = dedupe(check.ids(ids, 'ids'));
+      const wanted = distinct(check.ids(ids, 'ids'));
       if (wanted.length === 0) {
         x.guard();
         return { renewed: [], lost: [] };
@@ -106,8 +102,7 @@ export function taskClaiming(x: Scope): ClaimingMethods {
           ]),
         );
       });
-      const renewed = new Set(rows.map((r) => rt.p.uuidOf(r.id)));
-      return { renewed: sortIds(renewed), lost: sortIds(wanted.filter((id) => !renewed.has(id))) };
+      return renewalResult(wanted, rows.map((r) => rt.p.uuidOf(r.id)));
     },
 
     async releaseClaim(id, runnerId) {

@@ -1,5 +1,16 @@
 /** Task contexts: input aggregation and the completion hot path (02 §4.3 context, 03 §6). */
-import { check, cloneJson, eventData, foldContexts, NotFoundError, type JsonObject, type TaskExecutionDal } from '@cloacina/core';
+import {
+  check,
+  distinct,
+  eventData,
+  foldContexts,
+  metadataRecord,
+  nonEmptyContextRecord,
+  NotFoundError,
+  textList,
+  type JsonObject,
+  type TaskExecutionDal,
+} from '@cloacina/core';
 import { ev, fencedUpdate, insertRows, writeEvents, type Scope } from '../shared/index.js';
 
 export type ContextMethods = Pick<TaskExecutionDal, 'buildInputContext' | 'completeWithOutput'>;
@@ -11,7 +22,7 @@ export function taskContext(x: Scope): ContextMethods {
   return {
     async buildInputContext(pipelineId, dependencyNames) {
       const key = check.id(pipelineId, 'pipelineId');
-      const names = check.names(dependencyNames, 'dependencyNames');
+      const names = textList(dependencyNames, 'dependencyNames');
       const pid = rt.t.pipelines.enc('id', key);
       return x.run(async (s) => {
         if (names.length === 0) {
@@ -20,7 +31,7 @@ export function taskContext(x: Scope): ContextMethods {
           return row.value === null || row.value === undefined ? {} : rt.p.jsonOf<JsonObject>(row.value);
         }
         // One statement: the run (for NotFound) left-joined to its dependencies' outputs.
-        const unique = [...new Set(names)];
+        const unique = distinct(names);
         const inList = s.d.inList('m.task_name', 2, unique, 'text');
         const rows = await s.rows(
           `SELECT p.id, m.task_name, c.value FROM pipeline_executions p
@@ -58,19 +69,12 @@ export function taskContext(x: Scope): ContextMethods {
           'pipeline_execution_id, task_name, attempt',
         );
         const pipelineId = rt.p.uuidOf(row.pipeline_execution_id);
-        const contextId = Object.keys(output).length > 0 ? rt.newId() : null;
-        if (contextId) await insertRows(s, rt.t.contexts, [{ id: contextId, value: cloneJson(output), createdAt: now, updatedAt: now }]);
+        const context = nonEmptyContextRecord(output, now, () => rt.newId());
+        if (context) await insertRows(s, rt.t.contexts, [context]);
+        const contextId = context?.id ?? null;
         // The upsert draws its id even when it ends as an update (02 §1).
         const m = rt.t.metadata;
-        const metaRow = m.row({
-          id: rt.newId(),
-          taskExecutionId: key,
-          pipelineExecutionId: pipelineId,
-          taskName: row.task_name,
-          contextId,
-          createdAt: now,
-          updatedAt: now,
-        });
+        const metaRow = m.row(metadataRecord(rt.newId(), { taskExecutionId: key, pipelineExecutionId: pipelineId, taskName: String(row.task_name), contextId }, now));
         await s.exec(
           `INSERT INTO task_execution_metadata (${m.columnList}) VALUES (${metaRow.map((_, i) => `$${i + 1}`).join(', ')})
            ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at`,

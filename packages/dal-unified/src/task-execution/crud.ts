@@ -1,14 +1,6 @@
 /** Task executions: create, getById, findById, getAllTasksForPipeline (02 §4.3 crud). */
-import {
-  assertTaskStatus,
-  check,
-  eventData,
-  isPlainObject,
-  isTerminalTaskStatus,
-  ValidationError,
-  type TaskExecutionDal,
-} from '@cloacina/core';
-import { ev, findById, getById, insertRows, newTaskRecord, selectRows, writeEvents, type Scope } from '../shared/index.js';
+import { check, eventData, newTaskInput, taskRecord, type TaskExecutionDal } from '@cloacina/core';
+import { ev, findById, getById, insertRows, selectRows, writeEvents, type Scope } from '../shared/index.js';
 
 export type CrudMethods = Pick<TaskExecutionDal, 'create' | 'getById' | 'findById' | 'getAllTasksForPipeline'>;
 
@@ -18,39 +10,13 @@ export function taskCrud(x: Scope): CrudMethods {
 
   return {
     async create(input) {
-      if (!isPlainObject(input)) throw new ValidationError('input must be an object', { field: 'input' });
-      const pipelineExecutionId = check.id(input.pipelineExecutionId, 'pipelineExecutionId');
-      const taskName = check.text(input.taskName, 'taskName');
-      const status = input.status === undefined ? 'NotStarted' : assertTaskStatus(input.status);
-      const attempt = input.attempt === undefined ? 1 : check.positiveInt(input.attempt, 'attempt');
-      const maxAttempts = input.maxAttempts === undefined ? 1 : check.positiveInt(input.maxAttempts, 'maxAttempts');
-      const triggerRules = input.triggerRules === undefined ? { type: 'Always' } : check.jsonObject(input.triggerRules, 'triggerRules');
-      const taskConfiguration = input.taskConfiguration === undefined ? {} : check.jsonObject(input.taskConfiguration, 'taskConfiguration');
-      const running = status === 'Running';
-      let claimedBy: string | null = null;
-      if (running) claimedBy = check.text(input.claimedBy, 'claimedBy');
-      else if (input.claimedBy !== undefined && input.claimedBy !== null) {
-        throw new ValidationError('claimedBy is only allowed for status Running', { field: 'claimedBy', reason: 'NotAllowed' });
-      }
+      const v = newTaskInput(input);
       return x.atomic(async (s, tx) => {
         const now = rt.now();
-        const id = rt.newId();
-        const record = newTaskRecord({
-          id,
-          pipelineExecutionId,
-          taskName,
-          status,
-          attempt,
-          maxAttempts,
-          triggerRules,
-          taskConfiguration,
-          claimedBy,
-          now,
-          running,
-          terminal: isTerminalTaskStatus(status),
-        });
+        const record = taskRecord(rt.newId(), v, now);
         await insertRows(s, t, [record]);
-        await writeEvents(s, rt, tx, now, [ev('task_created', pipelineExecutionId, id, eventData.taskCreated(attempt, maxAttempts), rt.runnerId)]);
+        const data = eventData.taskCreated(v.attempt, v.maxAttempts);
+        await writeEvents(s, rt, tx, now, [ev('task_created', v.pipelineExecutionId, record.id, data, rt.runnerId)]);
         return record;
       });
     },

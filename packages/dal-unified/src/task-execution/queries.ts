@@ -1,6 +1,6 @@
 /** Task executions: read-only queries (02 §4.3 queries). */
-import { check, NotFoundError, type TaskExecution, type TaskExecutionDal, type TaskStatus } from '@cloacina/core';
-import { dedupe, forChunks, selectRows, type Scope } from '../shared/index.js';
+import { byPipelineThenId, check, distinct, NotFoundError, taskStatusMap, textList, type TaskExecution, type TaskExecutionDal, type TaskStatus } from '@cloacina/core';
+import { forChunks, selectRows, type Scope } from '../shared/index.js';
 
 export type QueryMethods = Pick<
   TaskExecutionDal,
@@ -8,16 +8,13 @@ export type QueryMethods = Pick<
 >;
 
 /** Order pipeline_execution_id ASC, id ASC across chunks (lowercase UUIDs compare byte-wise as strings). */
-const byPipelineThenId = (a: TaskExecution, b: TaskExecution) =>
-  a.pipelineExecutionId < b.pipelineExecutionId ? -1 : a.pipelineExecutionId > b.pipelineExecutionId ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-
 export function taskQueries(x: Scope): QueryMethods {
   const { rt } = x;
   const t = rt.t.tasks;
   const pidParam = (id: string) => t.enc('pipelineExecutionId', id);
 
   const forPipelines = async (pipelineIds: string[], statusFilter: string) => {
-    const ids = dedupe(check.ids(pipelineIds, 'pipelineIds'));
+    const ids = distinct(check.ids(pipelineIds, 'pipelineIds'));
     if (ids.length === 0) {
       x.guard();
       return [];
@@ -66,22 +63,17 @@ export function taskQueries(x: Scope): QueryMethods {
 
     async getTaskStatusesBatch(pipelineId, taskNames) {
       const key = check.id(pipelineId, 'pipelineId');
-      const names = dedupe(check.names(taskNames, 'taskNames'));
-      const out: Record<string, TaskStatus> = {};
+      const names = distinct(textList(taskNames, 'taskNames'));
       if (names.length === 0) {
         x.guard();
-        return out;
+        return taskStatusMap([]);
       }
       const rows = await x.run((s) =>
         forChunks(s, 'task_name', 2, names, 'text', (inSql, params) =>
           s.rows(`SELECT task_name, status FROM task_executions WHERE pipeline_execution_id = $1 AND ${inSql}`, [pidParam(key), ...params]),
         ),
       );
-      for (const r of rows) {
-        // defineProperty keeps a task literally named "__proto__" an ordinary key.
-        Object.defineProperty(out, String(r.task_name), { value: r.status as TaskStatus, enumerable: true, writable: true, configurable: true });
-      }
-      return out;
+      return taskStatusMap(rows.map((r) => ({ taskName: String(r.task_name), status: r.status as TaskStatus })));
     },
   };
 }

@@ -1,17 +1,18 @@
 /** Task executions: state transitions T2, T3, T6, T7, T12, T13 (02 §4.3 state, 01 §7.2). */
 import {
-  chunk,
   check,
-  eventData,
-  isPlainObject,
-  NotFoundError,
+  chunk,
   DAL_TEXTS,
+  eventData,
+  NotFoundError,
+  readinessDecisions,
+  requireAllFound,
+  sortIds,
   TASK_SOURCES,
-  ValidationError,
   type PendingEvent,
   type TaskExecutionDal,
 } from '@cloacina/core';
-import { ev, fencedUpdate, forChunks, guardedUpdate, leaseGuard, sortIds, writeEvents, type Scope } from '../shared/index.js';
+import { ev, fencedUpdate, forChunks, guardedUpdate, leaseGuard, writeEvents, type Scope } from '../shared/index.js';
 
 export type StateMethods = Pick<
   TaskExecutionDal,
@@ -21,26 +22,12 @@ export type StateMethods = Pick<
 const inList = (statuses: readonly string[]) => `(${statuses.map((s) => `'${s}'`).join(', ')})`;
 const LEASE_CLEARED = 'claimed_by = NULL, heartbeat_at = NULL';
 
-function validateDecisions(decisions: unknown): { ready: string[]; skipped: Map<string, string>; order: string[] } {
-  if (!Array.isArray(decisions)) throw new ValidationError('decisions must be an array', { field: 'decisions' });
-  const ready: string[] = [];
+/** Core's validated decisions (first per task) split by outcome; `order` is input order. */
+function splitDecisions(decisions: unknown): { ready: string[]; skipped: Map<string, string>; order: string[] } {
+  const valid = readinessDecisions(decisions);
   const skipped = new Map<string, string>();
-  const order: string[] = [];
-  const seen = new Set<string>();
-  decisions.forEach((d: unknown, i) => {
-    if (!isPlainObject(d)) throw new ValidationError(`decisions[${i}] must be an object`, { field: `decisions[${i}]` });
-    const id = check.id(d.id, `decisions[${i}].id`);
-    if (d.outcome !== 'Ready' && d.outcome !== 'Skipped') {
-      throw new ValidationError(`decisions[${i}].outcome must be Ready or Skipped`, { field: `decisions[${i}].outcome`, reason: 'UnknownValue' });
-    }
-    const reason = d.outcome === 'Skipped' ? check.text(d.reason, `decisions[${i}].reason`, { min: 0 }) : null;
-    if (seen.has(id)) return; // the first decision for an id wins
-    seen.add(id);
-    order.push(id);
-    if (reason === null) ready.push(id);
-    else skipped.set(id, reason);
-  });
-  return { ready, skipped, order };
+  for (const d of valid) if (d.outcome === 'Skipped') skipped.set(d.id, d.reason);
+  return { ready: valid.filter((d) => d.outcome === 'Ready').map((d) => d.id), skipped, order: valid.map((d) => d.id) };
 }
 
 export function taskState(x: Scope): StateMethods {
@@ -74,7 +61,7 @@ export function taskState(x: Scope): StateMethods {
     },
 
     async markReadiness(decisions) {
-      const v = validateDecisions(decisions);
+      const v = splitDecisions(decisions);
       if (v.order.length === 0) {
         x.guard();
         return { ready: [], skipped: [] };
@@ -85,9 +72,7 @@ export function taskState(x: Scope): StateMethods {
         const found = await forChunks(s, 'id', 1, v.order.map(tid), 'uuid', (inSql, params) =>
           s.rows(`SELECT id FROM task_executions WHERE ${inSql}`, params),
         );
-        const known = new Set(found.map((r) => rt.p.uuidOf(r.id)));
-        const missing = v.order.find((id) => !known.has(id));
-        if (missing) throw new NotFoundError('TaskExecution', missing);
+        requireAllFound('TaskExecution', v.order, found.map((r) => rt.p.uuidOf(r.id)));
 
         const events: PendingEvent[] = [];
         const readied = await forChunks(s, 'id', 2, v.ready.map(tid), 'uuid', (inSql, params) =>
