@@ -68,6 +68,12 @@ export class Executor {
   readonly #heartbeatTicker: Ticker;
   readonly #wakeTimers = new Set<NodeJS.Timeout>();
   #accepting = true;
+  /**
+   * A claim may find Ready work: a wake-up arrived, or the last claim came back full. Only then
+   * does a freed permit trigger a claim; otherwise it would claim before the next task is Ready
+   * and delay the task_ready tick behind an empty round trip.
+   */
+  #maybeMore = true;
 
   constructor(deps: ExecutorDeps) {
     this.#d = deps;
@@ -83,6 +89,7 @@ export class Executor {
 
   /** Claim as soon as possible (a task became Ready, or a permit freed up). */
   requestTick(): void {
+    this.#maybeMore = true;
     if (this.#accepting) this.#claimTicker.trigger();
   }
 
@@ -126,7 +133,9 @@ export class Executor {
       const names = catalogue.names();
       // Claims are filtered by the catalogue, so work is routed to runners that can do it (03 §9).
       if (free === 0 || names.length === 0) return;
+      this.#maybeMore = false;
       const claims = await dal.taskExecution.claimReadyTasks(runnerId, free, names);
+      if (claims.length >= free) this.#maybeMore = true;
       for (const claim of claims) {
         if (!this.#accepting) {
           // Shutdown began while the claim was in flight: hand the task straight back.
@@ -152,7 +161,7 @@ export class Executor {
       .finally(() => {
         this.#running.delete(claim.id);
         this.#sem.release();
-        this.requestTick();
+        if (this.#maybeMore && this.#accepting) this.#claimTicker.trigger();
       });
   }
 

@@ -181,6 +181,9 @@ export function createMemoryDal(opts: { clock?: () => Date; runnerId?: string } 
       findById: async (id: string) => (state.tasks.has(id) ? { ...task(id) } : null),
       getAllTasksForPipeline: async (pid: string) => tasksOf(pid).map((t) => ({ ...t })),
       getTasksForPipelines: async (ids: string[]) => ids.slice().sort().flatMap((pid) => tasksOf(pid).map((t) => ({ ...t }))),
+      getTaskStatusesBatch: async (pid: string, names: string[]) =>
+        Object.fromEntries(tasksOf(pid).filter((t) => names.includes(t.taskName)).map((t) => [t.taskName, t.status])),
+      checkPipelineCompletion: async (pid: string) => (run(pid), tasksOf(pid).every((t) => TERMINAL_TASK.includes(t.status))),
       markReadiness: async (decisions: ReadinessDecision[]) =>
         dal.transaction(async () => {
           decisions.forEach((d) => task(d.id));
