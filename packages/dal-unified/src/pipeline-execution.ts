@@ -23,9 +23,11 @@ import {
 import {
   deleteById,
   ev,
+  eventRows,
   getById,
   findById,
   guardedUpdate,
+  insertAll,
   insertRows,
   selectRows,
   updateById,
@@ -179,9 +181,23 @@ export function pipelineExecutionDal(x: Scope): PipelineExecutionDal {
         if (refused) return refused;
         const now = rt.now();
         const context = nonEmptyContextRecord(finalContext, now, () => rt.newId());
-        if (context) await insertRows(s, rt.t.contexts, [context]);
         const contextId = context?.id ?? null;
         const f = finalization({ completed: Number(row.completed), failed: Number(row.failed), skipped: Number(row.skipped) }, contextId);
+        if (s.d.backend === 'postgres') {
+          // Context, P4/P5 and event as one statement. The run row is locked (FOR UPDATE above)
+          // by this transaction, so the UPDATE cannot miss it.
+          const events = eventRows(rt, tx, now, [ev(f.eventType, key, null, f.eventData, rt.runnerId)]);
+          await insertAll(s, [
+            { t: rt.t.contexts, records: context ? [context] : [] },
+            {
+              sql: 'UPDATE pipeline_executions SET status = $2, final_context_id = $3, completed_at = $4, updated_at = $4, error_details = COALESCE($5, error_details) WHERE id = $1',
+              params: [pid(key), f.status, t.enc('finalContextId', contextId), t.enc('completedAt', now), f.errorDetails],
+            },
+            { t: rt.t.executionEvents, records: events },
+          ]);
+          return { outcome: 'finalized' as const, status: f.status, errorDetails: f.errorDetails, contextId };
+        }
+        if (context) await insertRows(s, rt.t.contexts, [context]);
         // A completed run keeps whatever error_details it had (P4 only writes the failure summary).
         await updateById(s, t, 'PipelineExecution', key, pid(key), 'status = $2, final_context_id = $3, completed_at = $4, updated_at = $4, error_details = COALESCE($5, error_details)', [
           f.status,

@@ -1,8 +1,19 @@
 /** Task contexts: input aggregation and completion with output (02 §4.3 context; 03 §6). */
-import { check, eventData, foldContexts, NotFoundError, textList, type JsonObject, type TaskExecutionDal } from '@cloacina/core';
-import { storeContext } from '../context.js';
+import {
+  check,
+  CONTEXTS,
+  eventData,
+  EXECUTION_EVENTS,
+  executionEventRecords,
+  foldContexts,
+  nonEmptyContextRecord,
+  NotFoundError,
+  textList,
+  type JsonObject,
+  type TaskExecutionDal,
+} from '@cloacina/core';
 import type { Exec } from '../executor.js';
-import { fencedTaskUpdate, ts, writeEvents } from '../shared.js';
+import { encodeRow, fencedTaskUpdate, ts } from '../shared.js';
 
 type TaskContext = Pick<TaskExecutionDal, 'buildInputContext' | 'completeWithOutput'>;
 
@@ -51,22 +62,31 @@ export function createTaskContext(e: Exec): TaskContext {
           'pipeline_execution_id, task_name, attempt',
         );
         const pipelineId = row.pipeline_execution_id as string;
-        const contextId = await storeContext(c, output, now);
-        await c.query(
-          `INSERT INTO task_execution_metadata (id, task_execution_id, pipeline_execution_id, task_name, context_id, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $6)
-           ON CONFLICT (task_execution_id) DO UPDATE SET context_id = EXCLUDED.context_id, updated_at = EXCLUDED.updated_at`,
-          [c.newId(), key, pipelineId, row.task_name, contextId, ts(now)],
+        // Context, metadata upsert and event as one statement (data-modifying CTEs run to
+        // completion; constraints are checked at the end of the statement). Ids are drawn in
+        // the same order as by separate statements: context, metadata, event.
+        const context = nonEmptyContextRecord(output, now, () => c.newId());
+        const contextId = context?.id ?? null;
+        const metaId = c.newId();
+        const events = executionEventRecords(
+          [{ pipelineExecutionId: pipelineId, taskExecutionId: key, eventType: 'task_completed', eventData: eventData.taskCompleted(row.attempt as number, contextId), runnerId: runner }],
+          now,
+          () => c.newId(),
         );
-        await writeEvents(c, now, [
-          {
-            pipelineExecutionId: pipelineId,
-            taskExecutionId: key,
-            eventType: 'task_completed',
-            eventData: eventData.taskCompleted(row.attempt as number, contextId),
-            runnerId: runner,
-          },
-        ]);
+        const params: unknown[] = [];
+        const p = (v: unknown) => `$${params.push(v)}`;
+        const ctes: string[] = [];
+        if (context) {
+          const enc = encodeRow(CONTEXTS, context);
+          ctes.push(`w_context AS (INSERT INTO contexts (${enc.columns.join(', ')}) VALUES (${enc.values.map(p).join(', ')}))`);
+        }
+        const at = p(ts(now));
+        ctes.push(`w_meta AS (INSERT INTO task_execution_metadata (id, task_execution_id, pipeline_execution_id, task_name, context_id, created_at, updated_at)
+           VALUES (${p(metaId)}, ${p(key)}, ${p(pipelineId)}, ${p(row.task_name)}, ${p(contextId)}, ${at}, ${at})
+           ON CONFLICT (task_execution_id) DO UPDATE SET context_id = EXCLUDED.context_id, updated_at = EXCLUDED.updated_at)`);
+        const ev = encodeRow(EXECUTION_EVENTS, events[0]!);
+        await c.query(`WITH ${ctes.join(', ')} INSERT INTO execution_events (${ev.columns.join(', ')}) VALUES (${ev.values.map(p).join(', ')})`, params);
+        for (const e of events) c.signal(e.eventType, e.pipelineExecutionId, e.taskExecutionId);
         return { contextId };
       });
     },

@@ -53,6 +53,12 @@ export interface Dialect {
    * extra predicate on the pipeline alias `p` (workflow names), numbered from $4.
    */
   claimSql(filter: string): string;
+  /**
+   * Optional: claimSql plus P3 (Pending → Running of the claimed tasks' runs, updated_at = $1)
+   * in one statement; rows carry kind 't' (a claimed task, claimSql's columns) or 'p' (a started
+   * run's id). The run rows must be locked only after every claimed task row (lock order).
+   */
+  claimStartSql?(filter: string): string;
 
   /** Takes the migration lock inside the open migration transaction. */
   lockMigrations(s: Session, schema: string | null): Promise<void>;

@@ -124,6 +124,26 @@ FROM cand WHERE t.id = cand.id
 RETURNING t.id, t.pipeline_execution_id, t.task_name, t.attempt, t.max_attempts, t.task_configuration`;
   }
 
+  claimStartSql(filter: string): string {
+    // The claim as in claimSql, then P3 in the same statement. The run ids are collected by an
+    // uncorrelated scalar subquery (an InitPlan), which reads the whole claim before the first
+    // run row is updated, so every task row is locked before any run row (02 §2.4).
+    const claim = this.claimSql(filter);
+    const update = claim.slice(claim.indexOf('\nUPDATE task_executions') + 1);
+    const cand = claim.slice(0, claim.indexOf('\nUPDATE task_executions'));
+    return `${cand},
+claimed AS (
+${update}
+),
+started AS (
+  UPDATE pipeline_executions SET status = 'Running', updated_at = $1
+  WHERE status = 'Pending' AND id = ANY((SELECT array_agg(DISTINCT pipeline_execution_id) FROM claimed)::uuid[])
+  RETURNING id
+)
+SELECT 't' AS kind, id, pipeline_execution_id, task_name, attempt, max_attempts, task_configuration FROM claimed
+UNION ALL SELECT 'p', id, NULL, NULL, NULL, NULL, NULL FROM started`;
+  }
+
   async lockMigrations(s: Session, schema: string | null): Promise<void> {
     await s.exec('SELECT pg_advisory_xact_lock($1::bigint)', [migrationLockKey(schema)]);
   }

@@ -11,6 +11,7 @@ import {
   NotFoundError,
   type NotFoundEntity,
   type PendingEvent,
+  type ExecutionEvent,
   type TxState,
 } from '@cloacina/core';
 import type { ListType } from '../dialect/index.js';
@@ -38,6 +39,70 @@ export async function insertRows<R>(s: Session, t: TableIO<R>, records: readonly
   }
 }
 
+/** One INSERT of a combined write: full records of `t`, optionally followed by `suffix` (e.g. ON CONFLICT …). */
+export interface InsertPart {
+  t: TableIO<unknown>;
+  records: readonly unknown[];
+  suffix?: string;
+}
+
+/** Any other write statement of a combined write, parameters numbered from $1 (no `$` in literals). */
+export interface RawPart {
+  sql: string;
+  params: readonly unknown[];
+}
+
+/** `INSERT INTO t (…) VALUES (…), …[ suffix]` with parameters numbered from `first`. */
+function insertSql(part: InsertPart, first: number): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const tuples: string[] = [];
+  for (const r of part.records) {
+    const values = part.t.row(r as Partial<unknown>);
+    const start = first + params.length;
+    tuples.push(`(${values.map((_, i) => `$${start + i}`).join(', ')})`);
+    params.push(...values);
+  }
+  const suffix = part.suffix ? ` ${part.suffix}` : '';
+  return { sql: `INSERT INTO ${part.t.name} (${part.t.columnList}) VALUES ${tuples.join(', ')}${suffix}`, params };
+}
+
+/**
+ * Runs the INSERTs of one call in the given order. On PostgreSQL, when they fit one statement's
+ * parameter and row limits, they go as one statement (the earlier ones as data-modifying CTEs,
+ * which always run to completion; constraints are checked at the end of the statement), so the
+ * call pays one round trip instead of one per INSERT. Otherwise each runs as before.
+ */
+export async function insertAll(s: Session, parts: readonly (InsertPart | RawPart)[]): Promise<void> {
+  const live = parts.filter((p) => 'sql' in p || p.records.length > 0);
+  if (live.length === 0) return;
+  const params = live.reduce((n, p) => n + ('sql' in p ? p.params.length : p.records.length * p.t.columns.length), 0);
+  const rowsFit = live.every((p) => 'sql' in p || p.records.length <= MAX_ROWS_PER_INSERT);
+  if (live.length > 1 && s.d.backend === 'postgres' && rowsFit && params <= s.d.maxParams) {
+    const all: unknown[] = [];
+    const sqls = live.map((p) => {
+      const offset = all.length;
+      const part = 'sql' in p ? { sql: p.sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`), params: p.params } : insertSql(p, offset + 1);
+      all.push(...part.params);
+      return part.sql;
+    });
+    const last = sqls.pop()!;
+    await s.exec(`WITH ${sqls.map((q, i) => `w${i} AS (${q})`).join(', ')} ${last}`, all);
+    return;
+  }
+  for (const p of live) {
+    if ('sql' in p) {
+      await s.exec(p.sql, p.params);
+    } else if (p.suffix) {
+      for (const part of chunk(p.records, MAX_ROWS_PER_INSERT)) {
+        const q = insertSql({ ...p, records: part }, 1);
+        await s.exec(q.sql, q.params);
+      }
+    } else {
+      await insertRows(s, p.t, p.records as readonly Partial<unknown>[]);
+    }
+  }
+}
+
 /**
  * Inserts one new row in a statement of its own and returns its record: the call's `now` is
  * read first, then the id drawn (the order every create follows), and `build` completes the row.
@@ -60,9 +125,18 @@ export { pendingEvent as ev } from '@cloacina/core';
  */
 export async function writeEvents(s: Session, rt: Runtime, tx: TxState, now: Date, events: readonly PendingEvent[]): Promise<void> {
   if (events.length === 0) return;
+  await insertRows(s, rt.t.executionEvents, eventRows(rt, tx, now, events));
+}
+
+/**
+ * writeEvents without the INSERT: draws the events' ids (same order), buffers their signals and
+ * returns the rows, for a caller that writes them together with its other rows (insertAll).
+ */
+export function eventRows(rt: Runtime, tx: TxState, now: Date, events: readonly PendingEvent[]): ExecutionEvent[] {
+  if (events.length === 0) return [];
   const rows = executionEventRecords(events, now, () => rt.newId());
   for (const e of rows) tx.signals.add(e.eventType, e.pipelineExecutionId, e.taskExecutionId);
-  await insertRows(s, rt.t.executionEvents, rows);
+  return rows;
 }
 
 /**

@@ -11,7 +11,7 @@ import {
   type JsonObject,
   type TaskExecutionDal,
 } from '@cloacina/core';
-import { ev, fencedUpdate, insertRows, writeEvents, type Scope } from '../shared/index.js';
+import { ev, eventRows, fencedUpdate, insertAll, type Scope } from '../shared/index.js';
 
 export type ContextMethods = Pick<TaskExecutionDal, 'buildInputContext' | 'completeWithOutput'>;
 
@@ -70,17 +70,16 @@ export function taskContext(x: Scope): ContextMethods {
         );
         const pipelineId = rt.p.uuidOf(row.pipeline_execution_id);
         const context = nonEmptyContextRecord(output, now, () => rt.newId());
-        if (context) await insertRows(s, rt.t.contexts, [context]);
         const contextId = context?.id ?? null;
         // The upsert draws its id even when it ends as an update (02 §1).
-        const m = rt.t.metadata;
-        const metaRow = m.row(metadataRecord(rt.newId(), { taskExecutionId: key, pipelineExecutionId: pipelineId, taskName: String(row.task_name), contextId }, now));
-        await s.exec(
-          `INSERT INTO task_execution_metadata (${m.columnList}) VALUES (${metaRow.map((_, i) => `$${i + 1}`).join(', ')})
-           ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at`,
-          metaRow,
-        );
-        await writeEvents(s, rt, tx, now, [ev('task_completed', pipelineId, key, eventData.taskCompleted(Number(row.attempt), contextId), runner)]);
+        const meta = metadataRecord(rt.newId(), { taskExecutionId: key, pipelineExecutionId: pipelineId, taskName: String(row.task_name), contextId }, now);
+        const events = eventRows(rt, tx, now, [ev('task_completed', pipelineId, key, eventData.taskCompleted(Number(row.attempt), contextId), runner)]);
+        // Context, metadata upsert and event in one statement where the dialect allows it.
+        await insertAll(s, [
+          { t: rt.t.contexts, records: context ? [context] : [] },
+          { t: rt.t.metadata, records: [meta], suffix: 'ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at' },
+          { t: rt.t.executionEvents, records: events },
+        ]);
         return { contextId };
       });
     },

@@ -11,8 +11,9 @@ import {
   TASK_SOURCES,
   type PendingEvent,
   type TaskExecutionDal,
+  type TxState,
 } from '@cloacina/core';
-import { ev, fencedUpdate, forChunks, guardedUpdate, leaseGuard, writeEvents, type Scope } from '../shared/index.js';
+import { ev, fencedUpdate, forChunks, guardedUpdate, leaseGuard, writeEvents, type Scope, type Session } from '../shared/index.js';
 
 export type StateMethods = Pick<
   TaskExecutionDal,
@@ -46,6 +47,56 @@ export function taskState(x: Scope): StateMethods {
       return true;
     });
 
+  /**
+   * markReadiness on PostgreSQL in one statement: the existence check, and both transitions
+   * gated on it (so an unknown id still writes nothing, even inside a caller's transaction),
+   * then the events. Same rows, events, ids and errors as the statement-per-step path.
+   */
+  const readinessOnePass = async (s: Session, tx: TxState, now: Date, v: ReturnType<typeof splitDecisions>) => {
+    const skipped = [...v.skipped];
+    const params: unknown[] = [ts(now), v.order.map(tid), v.order.length];
+    const p = (value: unknown) => `$${params.push(value)}`;
+    // Only the transitions this call has rows for (an empty one would still cost planning).
+    const ctes = [
+      'found AS (SELECT id FROM task_executions WHERE id = ANY($2::uuid[]))',
+      'gate AS (SELECT count(*) = $3::bigint AS ok FROM found)',
+    ];
+    const selects = ["SELECT 'f' AS kind, id, NULL AS pipeline_execution_id, NULL AS error_details FROM found"];
+    if (v.ready.length > 0) {
+      ctes.push(`r AS (UPDATE task_executions SET status = 'Ready', updated_at = $1
+        WHERE status = 'NotStarted' AND id = ANY(${p(v.ready.map(tid))}::uuid[]) AND (SELECT ok FROM gate)
+        RETURNING id, pipeline_execution_id)`);
+      selects.push("SELECT 'r', id, pipeline_execution_id, NULL FROM r");
+    }
+    if (skipped.length > 0) {
+      ctes.push(`k AS (UPDATE task_executions SET status = 'Skipped', error_details = v.reason, completed_at = $1, updated_at = $1
+        FROM unnest(${p(skipped.map(([id]) => tid(id)))}::uuid[], ${p(skipped.map(([, reason]) => reason))}::text[]) AS v(id, reason)
+        WHERE task_executions.id = v.id AND task_executions.status = 'NotStarted' AND (SELECT ok FROM gate)
+        RETURNING task_executions.id, task_executions.pipeline_execution_id, task_executions.error_details)`);
+      selects.push("SELECT 's', id, pipeline_execution_id, error_details FROM k");
+    }
+    const rows = await s.rows(`WITH ${ctes.join(',\n')}\n${selects.join('\nUNION ALL ')}`, params);
+    // Unknown ids are refused before anything is written (first unknown in input order).
+    requireAllFound('TaskExecution', v.order, rows.filter((r) => r.kind === 'f').map((r) => rt.p.uuidOf(r.id)));
+    const events: PendingEvent[] = [];
+    const readied: string[] = [];
+    const skippedIds: string[] = [];
+    for (const r of rows) {
+      if (r.kind !== 'r') continue;
+      const id = rt.p.uuidOf(r.id);
+      readied.push(id);
+      events.push(ev('task_ready', rt.p.uuidOf(r.pipeline_execution_id), id, null, rt.runnerId));
+    }
+    for (const r of rows) {
+      if (r.kind !== 's') continue;
+      const id = rt.p.uuidOf(r.id);
+      skippedIds.push(id);
+      events.push(ev('task_skipped', rt.p.uuidOf(r.pipeline_execution_id), id, eventData.taskSkipped(String(r.error_details)), rt.runnerId));
+    }
+    await writeEvents(s, rt, tx, now, events);
+    return { ready: sortIds(readied), skipped: sortIds(skippedIds) };
+  };
+
   return {
     async markReady(id) {
       const key = check.id(id);
@@ -68,6 +119,7 @@ export function taskState(x: Scope): StateMethods {
       }
       return x.atomic(async (s, tx) => {
         const now = rt.now();
+        if (s.d.backend === 'postgres') return readinessOnePass(s, tx, now, v);
         // Unknown ids are refused before anything is written (first unknown in input order).
         const found = await forChunks(s, 'id', 1, v.order.map(tid), 'uuid', (inSql, params) =>
           s.rows(`SELECT id FROM task_executions WHERE ${inSql}`, params),
