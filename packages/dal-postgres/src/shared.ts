@@ -10,6 +10,8 @@ import {
   NotFoundError,
   recordDecoders,
   recordEncoder,
+  type ExecutionEventType,
+  type JsonObject,
   type LeaseGuard,
   type NotFoundEntity,
   type PendingEvent,
@@ -98,6 +100,30 @@ export async function fencedTaskUpdate(e: Exec, id: string, runnerId: string, se
   const cur = await e.rows<{ status: TaskStatus; claimed_by: string | null }>('SELECT status, claimed_by FROM task_executions WHERE id = $1', [id]);
   if (cur.length === 0) throw new NotFoundError('TaskExecution', id);
   throw new ClaimLostError(id, runnerId, cur[0]!.status, cur[0]!.claimed_by);
+}
+
+/**
+ * A fenced task transition with its execution event, in one transaction (T6–T8, T10): the
+ * fenced update, then the event built from the updated row's attempt.
+ */
+export async function fencedTransition(
+  e: Exec,
+  id: string,
+  runnerId: string,
+  t: { set: string; params: unknown[]; now: Date; eventType: ExecutionEventType; eventData: (attempt: number) => JsonObject },
+): Promise<void> {
+  await e.tx(async (c) => {
+    const row = await fencedTaskUpdate(c, id, runnerId, t.set, t.params, 'pipeline_execution_id, attempt');
+    await writeEvents(c, t.now, [
+      {
+        pipelineExecutionId: row.pipeline_execution_id as string,
+        taskExecutionId: id,
+        eventType: t.eventType,
+        eventData: t.eventData(row.attempt as number),
+        runnerId,
+      },
+    ]);
+  });
 }
 
 /** After a guarded update matched nothing: NotFoundError if the row is missing, else `false`. */

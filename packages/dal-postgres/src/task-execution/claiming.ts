@@ -2,7 +2,7 @@
 import { byId, check, claimEvents, distinct, eventData, renewalResult, retryOptions, sortIds, textList } from '@cloacina/core';
 import type { ClaimResult, JsonObject, TaskExecutionDal } from '@cloacina/core';
 import type { Exec } from '../executor.js';
-import { decode, defaultRunner, fencedTaskUpdate, ts, writeEvents } from '../shared.js';
+import { decode, defaultRunner, fencedTaskUpdate, fencedTransition, ts, writeEvents } from '../shared.js';
 
 type Claiming = Pick<
   TaskExecutionDal,
@@ -82,25 +82,13 @@ export function createTaskClaiming(e: Exec): Claiming {
       const runner = check.text(runnerId, 'runnerId');
       const { retryAt, error } = retryOptions(opts);
       const now = e.now();
-      await e.tx(async (c) => {
-        const row = await fencedTaskUpdate(
-          c,
-          key,
-          runner,
-          `status = 'Ready', attempt = attempt + 1, retry_at = $3, started_at = NULL, last_error = $4,
+      await fencedTransition(e, key, runner, {
+        set: `status = 'Ready', attempt = attempt + 1, retry_at = $3, started_at = NULL, last_error = $4,
            claimed_by = NULL, heartbeat_at = NULL, updated_at = $5`,
-          [ts(retryAt), error, ts(now)],
-          'pipeline_execution_id, attempt',
-        );
-        await writeEvents(c, now, [
-          {
-            pipelineExecutionId: row.pipeline_execution_id as string,
-            taskExecutionId: key,
-            eventType: 'task_retry_scheduled',
-            eventData: eventData.taskRetryScheduled(row.attempt as number, retryAt, error),
-            runnerId: runner,
-          },
-        ]);
+        params: [ts(retryAt), error, ts(now)],
+        now,
+        eventType: 'task_retry_scheduled',
+        eventData: (attempt) => eventData.taskRetryScheduled(attempt, retryAt, error),
       });
     },
 
@@ -138,24 +126,12 @@ export function createTaskClaiming(e: Exec): Claiming {
       const key = check.id(id);
       const runner = check.text(runnerId, 'runnerId');
       const now = e.now();
-      await e.tx(async (c) => {
-        const row = await fencedTaskUpdate(
-          c,
-          key,
-          runner,
-          "status = 'Ready', started_at = NULL, claimed_by = NULL, heartbeat_at = NULL, updated_at = $3",
-          [ts(now)],
-          'pipeline_execution_id, attempt',
-        );
-        await writeEvents(c, now, [
-          {
-            pipelineExecutionId: row.pipeline_execution_id as string,
-            taskExecutionId: key,
-            eventType: 'task_released',
-            eventData: eventData.taskReleased(row.attempt as number),
-            runnerId: runner,
-          },
-        ]);
+      await fencedTransition(e, key, runner, {
+        set: "status = 'Ready', started_at = NULL, claimed_by = NULL, heartbeat_at = NULL, updated_at = $3",
+        params: [ts(now)],
+        now,
+        eventType: 'task_released',
+        eventData: (attempt) => eventData.taskReleased(attempt),
       });
     },
 

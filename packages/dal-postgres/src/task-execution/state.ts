@@ -2,7 +2,7 @@
 import { check, DAL_TEXTS, eventData, leaseGuardArg, readinessDecisions, requireAllFound, sortIds, TASK_SOURCES } from '@cloacina/core';
 import type { PendingEvent, ReadinessDecision, TaskExecutionDal, TaskStatus } from '@cloacina/core';
 import type { Exec } from '../executor.js';
-import { defaultRunner, existsOrThrow, fencedTaskUpdate, leaseGuardSql, sqlList, ts, writeEvents } from '../shared.js';
+import { defaultRunner, existsOrThrow, fencedTransition, leaseGuardSql, sqlList, ts, writeEvents } from '../shared.js';
 
 type State = Pick<
   TaskExecutionDal,
@@ -97,24 +97,12 @@ export function createTaskState(e: Exec): State {
       const key = check.id(id);
       const runner = check.text(runnerId, 'runnerId');
       const now = e.now();
-      await e.tx(async (c) => {
-        const row = await fencedTaskUpdate(
-          c,
-          key,
-          runner,
-          `status = 'Completed', completed_at = $3, updated_at = $3, retry_at = NULL, ${LEASE_CLEARED}`,
-          [ts(now)],
-          'pipeline_execution_id, attempt',
-        );
-        await writeEvents(c, now, [
-          {
-            pipelineExecutionId: row.pipeline_execution_id as string,
-            taskExecutionId: key,
-            eventType: 'task_completed',
-            eventData: eventData.taskCompleted(row.attempt as number, null),
-            runnerId: runner,
-          },
-        ]);
+      await fencedTransition(e, key, runner, {
+        set: `status = 'Completed', completed_at = $3, updated_at = $3, retry_at = NULL, ${LEASE_CLEARED}`,
+        params: [ts(now)],
+        now,
+        eventType: 'task_completed',
+        eventData: (attempt) => eventData.taskCompleted(attempt, null),
       });
     },
 
@@ -123,24 +111,12 @@ export function createTaskState(e: Exec): State {
       const runner = check.text(runnerId, 'runnerId');
       const msg = check.text(message, 'message', { min: 0 });
       const now = e.now();
-      await e.tx(async (c) => {
-        const row = await fencedTaskUpdate(
-          c,
-          key,
-          runner,
-          `status = 'Failed', completed_at = $3, updated_at = $3, error_details = $4, last_error = $4, ${LEASE_CLEARED}`,
-          [ts(now), msg],
-          'pipeline_execution_id, attempt',
-        );
-        await writeEvents(c, now, [
-          {
-            pipelineExecutionId: row.pipeline_execution_id as string,
-            taskExecutionId: key,
-            eventType: 'task_failed',
-            eventData: eventData.taskFailed(row.attempt as number, msg),
-            runnerId: runner,
-          },
-        ]);
+      await fencedTransition(e, key, runner, {
+        set: `status = 'Failed', completed_at = $3, updated_at = $3, error_details = $4, last_error = $4, ${LEASE_CLEARED}`,
+        params: [ts(now), msg],
+        now,
+        eventType: 'task_failed',
+        eventData: (attempt) => eventData.taskFailed(attempt, msg),
       });
     },
 
