@@ -95,6 +95,7 @@ function idCalls(d: Dal, w: World, bad: string): Call[] {
     ['taskExecution.resetRetryState', () => te.resetRetryState(bad)],
     ['taskExecution.buildInputContext', () => te.buildInputContext(bad, [])],
     ['taskExecution.completeWithOutput', () => te.completeWithOutput(bad, 'r', { a: 1 })],
+    ['taskExecution.completeManyWithOutput', () => te.completeManyWithOutput('r', [{ id: w.t, output: {} }, { id: bad, output: { a: 1 } }])],
     ['taskExecution.scheduleRetry', () => te.scheduleRetry(bad, 'r', { retryAt: T0 })],
     ['taskExecution.heartbeat', () => te.heartbeat(bad, 'r')],
     ['taskExecution.heartbeatMany', () => te.heartbeatMany('r', [w.t, bad])],

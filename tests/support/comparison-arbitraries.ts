@@ -43,6 +43,16 @@ const newTask = fc
     fc.integer({ min: 0, max: 15 }),
   )
   .map(([t, claimedBy, dice]) => ((t.status === 'Running') !== (dice === 0) ? { ...t, claimedBy } : t));
+/**
+ * completeManyWithOutput's items: mostly the newest claims (now and then any claimed or other
+ * task, a repeated id or an unknown one through distinctRefs), outputs mostly valid JSON
+ * objects, empty now and then.
+ */
+const completionOutput = fc.oneof({ arbitrary: v.jsonObject, weight: 30 }, { arbitrary: v.badJsonObject, weight: 1 });
+const newestClaims = fc.uniqueArray(fc.integer({ min: -3, max: -1 }), { minLength: 1, maxLength: 3 }).map((idx) => idx.map((index) => ({ ref: 'claimed' as const, index })));
+const completionItems = fc
+  .oneof({ arbitrary: newestClaims, weight: 6 }, { arbitrary: v.distinctRefs('claimed', 4), weight: 2 }, { arbitrary: v.distinctRefs('task', 4), weight: 1 })
+  .chain((refs) => fc.tuple(...refs.map((id) => completionOutput.map((output) => ({ id, output })))));
 const decision = fc.oneof(
   fc.constant({ outcome: 'Ready' }),
   v.text.map((reason) => ({ outcome: 'Skipped', reason })),
@@ -93,6 +103,7 @@ export const METHODS: [string, number, ArgsArb][] = [
   ['taskExecution.resetRetryState', 2, args(v.ref('task'))],
   ['taskExecution.buildInputContext', 1, args(v.ref('pipeline'), v.taskNames)],
   ['taskExecution.completeWithOutput', 6, args(v.heldTask, v.runner, v.jsonInput)],
+  ['taskExecution.completeManyWithOutput', 6, args(v.runner, completionItems)],
   ['taskExecution.claimReadyTasks', 10, fc.oneof(args(v.runner, v.limit), args(v.runner, v.limit, fc.subarray([...v.WORKFLOWS])))],
   ['taskExecution.scheduleRetry', 4, args(v.heldTask, v.runner, rec({ retryAt: v.anyTime, error: v.text }, ['retryAt']))],
   ['taskExecution.getReadyForRetry', 1, args()],
@@ -227,6 +238,7 @@ const lifecycle: fc.Arbitrary<Step[]> = fc
         fc.constant(null),
         fc.constant(['taskExecution.markCompleted']),
         v.jsonInput.map((o) => ['taskExecution.completeWithOutput', o]),
+        { arbitrary: fc.tuple(v.jsonObject, v.jsonObject, v.jsonObject).map((outputs) => ['taskExecution.completeManyWithOutput', ...outputs]), weight: 2 },
         v.text.map((t) => ['taskExecution.markFailed', t]),
         v.nearNow.map((t) => ['taskExecution.scheduleRetry', { retryAt: t, error: 'retry' }]),
         fc.constant(['taskExecution.releaseClaim']),
@@ -241,7 +253,14 @@ const lifecycle: fc.Arbitrary<Step[]> = fc
     if (claim > 0) out.push({ method: 'taskExecution.claimReadyTasks', args: ['runner-a', claim] });
     if (finish) {
       const [method, ...rest] = finish as [string, ...unknown[]];
-      out.push({ method, args: [{ ref: 'claimed', index: -1 }, runner, ...rest] });
+      if (method === 'taskExecution.completeManyWithOutput') {
+        // The executor's group commit: the tasks this atom claimed, newest first (so the input
+        // is not in id order), in one call.
+        const items = rest.map((output, i) => ({ id: { ref: 'claimed', index: -1 - i }, output }));
+        out.push({ method, args: [runner, items.slice(0, ready ? Math.max(1, Math.min(k, claim)) : 1)] });
+      } else {
+        out.push({ method, args: [{ ref: 'claimed', index: -1 }, runner, ...rest] });
+      }
     }
     return out;
   });

@@ -157,6 +157,7 @@ const COLLECTORS: Record<string, Collector> = {
       p.add('claimed', t.id);
     }),
   'taskExecution.completeWithOutput': (r, p) => p.add('context', rec(r).contextId),
+  'taskExecution.completeManyWithOutput': (r, p) => each(r, (o) => p.add('context', o.contextId)),
   'taskExecutionMetadata.create': (r, p) => p.add('metadata', rec(r).id),
   'taskExecutionMetadata.upsertTaskExecutionMetadata': (r, p) => p.add('metadata', rec(r).id),
   'cronSchedule.create': (r, p) => p.add('cronSchedule', rec(r).id),

@@ -36,7 +36,7 @@ export function num(v: unknown): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-const MAX_PARAMS = 60_000; // below PostgreSQL's 65 535 bind-parameter limit
+export const MAX_PARAMS = 60_000; // below PostgreSQL's 65 535 bind-parameter limit
 
 /** camelCase record → column names and driver values (schema-driven, core's codecs). */
 export const encodeRow = recordEncoder('postgres');

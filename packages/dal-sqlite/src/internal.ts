@@ -15,6 +15,7 @@ import {
   recordDecoders,
   recordEncoder,
   uuidToBytes,
+  type ExecutionEvent,
   type NotFoundEntity,
   type PendingEvent,
   type TableDef,
@@ -50,14 +51,17 @@ export function encodeRows(table: TableDef, records: readonly object[]): { colum
   return { columns, rows };
 }
 
-/** Multi-row INSERT, chunked below the parameter limit. Returns the raw rows written. */
-export async function insertRows(q: Queries, table: TableDef, records: readonly object[]): Promise<Row[]> {
+/**
+ * Multi-row INSERT, chunked below the parameter limit. Returns the raw rows written. `suffix`
+ * (e.g. an ON CONFLICT clause) is appended to every statement.
+ */
+export async function insertRows(q: Queries, table: TableDef, records: readonly object[], suffix = ''): Promise<Row[]> {
   if (records.length === 0) return [];
   const { columns, rows } = encodeRows(table, records);
   const perStatement = Math.max(1, Math.floor(MAX_PARAMS / columns.length));
   const tuple = `(${placeholders(columns.length)})`;
   for (const part of chunk(rows, perStatement)) {
-    const sql = `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${part.map(() => tuple).join(', ')}`;
+    const sql = `INSERT INTO ${table.name} (${columns.join(', ')}) VALUES ${part.map(() => tuple).join(', ')}${suffix ? ` ${suffix}` : ''}`;
     await q.run(sql, part.flat());
   }
   return rows.map((values) => Object.fromEntries(columns.map((c, i) => [c, values[i]])));
@@ -91,8 +95,16 @@ export async function insertIfAbsent(q: Queries, table: TableDef, record: object
  * Buffers one signal per event (coalesced by the buffer).
  */
 export async function writeEvents(c: Ctx, env: Env, now: Date, events: readonly PendingEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const records = executionEventRecords(events, now, env.newId);
+  await insertEvents(c, executionEventRecords(events, now, env.newId));
+}
+
+/**
+ * Inserts event rows whose ids were drawn earlier (with executionEventRecords) and buffers their
+ * signals. A call whose other inserts may fail draws every id first, as dal-unified does, so
+ * both DALs have drawn the same ids when a constraint error stops the call.
+ */
+export async function insertEvents(c: Ctx, records: readonly ExecutionEvent[]): Promise<void> {
+  if (records.length === 0) return;
   await insertRows(c, EXECUTION_EVENTS, records);
   for (const e of records) c.signal(e.eventType, e.pipelineExecutionId, e.taskExecutionId);
 }

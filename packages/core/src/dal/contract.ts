@@ -103,6 +103,14 @@ export interface TaskExecutionDal {
   buildInputContext(pipelineId: Uuid, dependencyNames: string[]): Promise<JsonObject>;
   /** One transaction (T6): fenced status change, output context, metadata upsert, event. */
   completeWithOutput(id: Uuid, runnerId: string, output: JsonObject): Promise<{ contextId: Uuid | null }>;
+  /**
+   * The executor's group commit: T6 for many attempts of one runner in one transaction. Each
+   * item is fenced on its own (a lost claim or a missing row is reported in its outcome and
+   * writes nothing for it; the others still complete). Items are processed in task id order
+   * (contexts, then metadata rows, then events, each in that order); outcomes come back in
+   * input order. Empty input → [] without a query; a repeated id → ValidationError.
+   */
+  completeManyWithOutput(runnerId: string, items: T.CompletionItem[]): Promise<T.CompletionOutcome[]>;
   // claiming
   /** One statement (T5, P3); results id ASC; limit 0 → [] without a query. */
   claimReadyTasks(runnerId: string, limit: number, workflowNames?: string[]): Promise<T.ClaimResult[]>;

@@ -1,6 +1,7 @@
 import type { JsonObject } from '../json.js';
 import type { CatchupPolicy, ExecutionEventType, PipelineStatus, RecoveryType, TaskStatus } from '../models/vocabulary.js';
 import type { PipelineExecution, TaskExecution, TaskExecutionMetadata, Uuid } from '../models/records.js';
+import type { ClaimLostError, NotFoundError } from '../errors/index.js';
 
 export interface Logger {
   debug(msg: string, meta?: Record<string, unknown>): void;
@@ -107,6 +108,21 @@ export interface ClaimResult {
   maxAttempts: number;
   taskConfiguration: JsonObject;
 }
+
+/** One finished attempt handed to `completeManyWithOutput`. */
+export interface CompletionItem {
+  id: Uuid;
+  output: JsonObject;
+}
+
+/**
+ * What `completeManyWithOutput` did with one item: completed (with the id of the stored output
+ * context, null when the output was empty), or not written because the fence refused it
+ * (`ClaimLostError`) or the row does not exist (`NotFoundError`).
+ */
+export type CompletionOutcome =
+  | { id: Uuid; ok: true; contextId: Uuid | null }
+  | { id: Uuid; ok: false; error: ClaimLostError | NotFoundError };
 
 export type ReadinessDecision = { id: Uuid; outcome: 'Ready' } | { id: Uuid; outcome: 'Skipped'; reason: string };
 

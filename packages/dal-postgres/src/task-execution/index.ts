@@ -2,6 +2,7 @@
 import type { TaskExecutionDal } from '@cloacina/core';
 import type { Exec } from '../executor.js';
 import { createTaskClaiming } from './claiming.js';
+import { createTaskCompleteMany } from './complete-many.js';
 import { createTaskContext } from './context.js';
 import { createTaskCrud } from './crud.js';
 import { createTaskQueries } from './queries.js';
@@ -14,6 +15,7 @@ export function createTaskExecutionDal(e: Exec): TaskExecutionDal {
     ...createTaskQueries(e),
     ...createTaskState(e),
     ...createTaskContext(e),
+    ...createTaskCompleteMany(e),
     ...createTaskClaiming(e),
     ...createTaskRecovery(e),
   };

@@ -2,17 +2,19 @@
 import {
   check,
   chunk,
+  CONTEXTS,
   decodeJson,
   eventData,
+  executionEventRecords,
   foldContexts,
   metadataRecord,
+  nonEmptyContextRecord,
   NotFoundError,
   TASK_EXECUTION_METADATA,
   textList,
   type JsonObject,
 } from '@cloacina/core';
-import { insertContext } from '../context.js';
-import { encodeRows, placeholders, U, writeEvents, MAX_PARAMS } from '../internal.js';
+import { encodeRows, insertEvents, insertRows, placeholders, U, MAX_PARAMS } from '../internal.js';
 import type { Scope } from '../scope.js';
 import { completeFenced } from './state.js';
 
@@ -52,18 +54,25 @@ export function createContextMethods(scope: Scope) {
         const now = env.now();
         // The fence first: a lost claim throws before anything is written.
         const { pipelineId, attempt, taskName } = await completeFenced(c, now, id, runner);
-        const contextId = await insertContext(c, env.newId, now, value);
+        // Every id is drawn before any insert (context, metadata, event), so a constraint error
+        // leaves the same ids drawn as in every other DAL.
+        const context = nonEmptyContextRecord(value, now, env.newId);
+        const contextId = context?.id ?? null;
         const { columns, rows } = encodeRows(TASK_EXECUTION_METADATA, [
           metadataRecord(env.newId(), { taskExecutionId: id, pipelineExecutionId: pipelineId, taskName, contextId }, now),
         ]);
+        const events = executionEventRecords(
+          [{ pipelineExecutionId: pipelineId, taskExecutionId: id, eventType: 'task_completed', eventData: eventData.taskCompleted(attempt, contextId), runnerId: runner }],
+          now,
+          env.newId,
+        );
+        if (context) await insertRows(c, CONTEXTS, [context]);
         await c.run(
           `INSERT INTO task_execution_metadata (${columns.join(', ')}) VALUES (${placeholders(columns.length)})
            ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at`,
           rows[0],
         );
-        await writeEvents(c, env, now, [
-          { pipelineExecutionId: pipelineId, taskExecutionId: id, eventType: 'task_completed', eventData: eventData.taskCompleted(attempt, contextId), runnerId: runner },
-        ]);
+        await insertEvents(c, events);
         return { contextId };
       });
     },

@@ -2,6 +2,7 @@
 import type { TaskExecutionDal } from '@cloacina/core';
 import type { Scope } from '../scope.js';
 import { createClaimingMethods } from './claiming.js';
+import { createCompleteManyMethods } from './complete-many.js';
 import { createContextMethods } from './context.js';
 import { createCrudMethods } from './crud.js';
 import { createQueryMethods } from './queries.js';
@@ -14,6 +15,7 @@ export function createTaskExecutionDal(scope: Scope): TaskExecutionDal {
     ...createQueryMethods(scope),
     ...createStateMethods(scope),
     ...createContextMethods(scope),
+    ...createCompleteManyMethods(scope),
     ...createClaimingMethods(scope),
     ...createRecoveryMethods(scope),
   };

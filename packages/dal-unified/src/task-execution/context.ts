@@ -1,6 +1,8 @@
 /** Task contexts: input aggregation and the completion hot path (02 §4.3 context, 03 §6). */
 import {
   check,
+  completionItems,
+  completionOutcomes,
   distinct,
   eventData,
   foldContexts,
@@ -8,12 +10,16 @@ import {
   nonEmptyContextRecord,
   NotFoundError,
   textList,
+  type FenceMissRow,
   type JsonObject,
   type TaskExecutionDal,
 } from '@cloacina/core';
-import { ev, eventRows, fencedUpdate, insertAll, type Scope } from '../shared/index.js';
+import { ev, eventRows, fencedUpdate, forChunks, insertAll, type Scope } from '../shared/index.js';
 
-export type ContextMethods = Pick<TaskExecutionDal, 'buildInputContext' | 'completeWithOutput'>;
+export type ContextMethods = Pick<TaskExecutionDal, 'buildInputContext' | 'completeWithOutput' | 'completeManyWithOutput'>;
+
+const METADATA_UPSERT = 'ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at';
+const COMPLETED_SET = "status = 'Completed', completed_at = $1, updated_at = $1, retry_at = NULL, claimed_by = NULL, heartbeat_at = NULL";
 
 export function taskContext(x: Scope): ContextMethods {
   const { rt } = x;
@@ -77,10 +83,67 @@ export function taskContext(x: Scope): ContextMethods {
         // Context, metadata upsert and event in one statement where the dialect allows it.
         await insertAll(s, [
           { t: rt.t.contexts, records: context ? [context] : [] },
-          { t: rt.t.metadata, records: [meta], suffix: 'ON CONFLICT (task_execution_id) DO UPDATE SET context_id = excluded.context_id, updated_at = excluded.updated_at' },
+          { t: rt.t.metadata, records: [meta], suffix: METADATA_UPSERT },
           { t: rt.t.executionEvents, records: events },
         ]);
         return { contextId };
+      });
+    },
+
+    async completeManyWithOutput(runnerId, items) {
+      const runner = check.text(runnerId, 'runnerId');
+      const { sorted, order } = completionItems(items);
+      if (sorted.length === 0) {
+        x.guard();
+        return [];
+      }
+      return x.atomic(async (s, tx) => {
+        const now = rt.now();
+        // The fenced transitions first, one statement per id chunk: lost claims write nothing.
+        const done = await forChunks(s, 'id', 3, sorted.map((i) => t.enc('id', i.id)), 'uuid', (inSql, params) =>
+          s.rows(
+            `UPDATE task_executions SET ${COMPLETED_SET} WHERE status = 'Running' AND claimed_by = $2 AND ${inSql}
+             RETURNING id, pipeline_execution_id, task_name, attempt`,
+            [t.enc('updatedAt', now), runner, ...params],
+          ),
+        );
+        const byId = new Map(done.map((r) => [rt.p.uuidOf(r.id), r]));
+        const missed = new Map<string, FenceMissRow>();
+        const missing = sorted.filter((i) => !byId.has(i.id)).map((i) => t.enc('id', i.id));
+        if (missing.length > 0) {
+          const rows = await forChunks(s, 'id', 1, missing, 'uuid', (inSql, params) =>
+            s.rows(`SELECT id, status, claimed_by FROM task_executions WHERE ${inSql}`, params),
+          );
+          for (const r of rows) missed.set(rt.p.uuidOf(r.id), { status: String(r.status), claimedBy: (r.claimed_by as string | null) ?? null });
+        }
+        // Ids drawn per kind in task id order (02 §1): contexts, metadata rows, then events.
+        const written = sorted.filter((i) => byId.has(i.id));
+        const contextIds = new Map<string, string | null>();
+        const contexts = written.flatMap((i) => {
+          const context = nonEmptyContextRecord(i.output, now, () => rt.newId());
+          contextIds.set(i.id, context?.id ?? null);
+          return context ? [context] : [];
+        });
+        const metas = written.map((i) => {
+          const row = byId.get(i.id)!;
+          const pipelineExecutionId = rt.p.uuidOf(row.pipeline_execution_id);
+          return metadataRecord(rt.newId(), { taskExecutionId: i.id, pipelineExecutionId, taskName: String(row.task_name), contextId: contextIds.get(i.id) ?? null }, now);
+        });
+        const events = eventRows(
+          rt,
+          tx,
+          now,
+          written.map((i) => {
+            const row = byId.get(i.id)!;
+            return ev('task_completed', rt.p.uuidOf(row.pipeline_execution_id), i.id, eventData.taskCompleted(Number(row.attempt), contextIds.get(i.id) ?? null), runner);
+          }),
+        );
+        await insertAll(s, [
+          { t: rt.t.contexts, records: contexts },
+          { t: rt.t.metadata, records: metas, suffix: METADATA_UPSERT },
+          { t: rt.t.executionEvents, records: events },
+        ]);
+        return completionOutcomes(order, runner, contextIds, missed);
       });
     },
   };

@@ -9,12 +9,16 @@ import {
   DatabaseError,
   NotFoundError,
   SignalBuffer,
+  completionItems,
+  completionOutcomes,
   foldContexts,
   newId,
   type ClaimResult,
+  type CompletionItem,
   type Dal,
   type ExecutionEvent,
   type ExecutionEventType,
+  type FenceMissRow,
   type JsonObject,
   type LeaseGuard,
   type PipelineExecution,
@@ -218,6 +222,28 @@ export function createMemoryDal(opts: { clock?: () => Date; runnerId?: string } 
           event('task_completed', t.pipelineExecutionId, id, { attempt: t.attempt, context_id: contextId }, runnerId);
           return { contextId };
         }),
+      // Like the DALs: validated first, fenced per item, contexts then events in task id order.
+      completeManyWithOutput: async (runnerId: string, items: CompletionItem[]) => {
+        const { sorted, order } = completionItems(items);
+        if (sorted.length === 0) return [];
+        return dal.transaction(async () => {
+          const missed = new Map<string, FenceMissRow>();
+          const written = sorted.filter(({ id }) => {
+            const t = state.tasks.get(id);
+            if (t !== undefined && (t.status !== 'Running' || t.claimedBy !== runnerId)) missed.set(id, { status: t.status, claimedBy: t.claimedBy });
+            return t !== undefined && !missed.has(id);
+          });
+          const contextIds = new Map(written.map((i) => [i.id, storeContext(i.output)]));
+          const now = clock();
+          for (const { id } of written) {
+            const t = task(id);
+            set(t, { status: 'Completed', completedAt: now, claimedBy: null, heartbeatAt: null, retryAt: null });
+            state.outputs.set(id, { taskName: t.taskName, pipelineId: t.pipelineExecutionId, contextId: contextIds.get(id) ?? null });
+            event('task_completed', t.pipelineExecutionId, id, { attempt: t.attempt, context_id: contextIds.get(id) ?? null }, runnerId);
+          }
+          return completionOutcomes(order, runnerId, contextIds, missed);
+        });
+      },
       claimReadyTasks: async (runnerId: string, limit: number, names?: string[]) =>
         dal.transaction(async () => {
           const now = clock();
