@@ -17,13 +17,15 @@ export function createClaimingMethods(scope: Scope) {
         const nowS = TS(now);
         // The workflow list travels as one JSON parameter, so its length never meets the
         // bound-parameter limit. BEGIN IMMEDIATE (or the caller's write transaction) makes the
-        // select-and-update atomic across connections and processes.
+        // select-and-update atomic across connections and processes. INDEXED BY: without
+        // statistics SQLite picks the status index and sorts every Ready row for each claim;
+        // the partial Ready index yields them in id order, so the LIMIT stops the scan early.
         const nameFilter = names !== null ? ' AND p.pipeline_name IN (SELECT value FROM json_each(?))' : '';
         const rows = await c.all(
           `UPDATE task_executions
               SET status = 'Running', started_at = ?, claimed_by = ?, heartbeat_at = ?, updated_at = ?
             WHERE id IN (
-              SELECT t.id FROM task_executions t JOIN pipeline_executions p ON p.id = t.pipeline_execution_id
+              SELECT t.id FROM task_executions t INDEXED BY task_executions_ready_idx JOIN pipeline_executions p ON p.id = t.pipeline_execution_id
                WHERE t.status = 'Ready' AND (t.retry_at IS NULL OR t.retry_at <= ?)
                  AND p.status IN ('Pending', 'Running')${nameFilter}
                ORDER BY t.id LIMIT ?)

@@ -7,6 +7,11 @@ import type { Dialect, DialectConfig, Lease, ListType } from './index.js';
 
 const SQL_CACHE_LIMIT = 2_000;
 
+interface Translated {
+  readonly text: string;
+  readonly order: readonly number[] | null;
+}
+
 /**
  * SQLite through TypeORM's sqlite3 driver. That driver runs every query of a DataSource on one
  * connection and one shared query runner, and its startTransaction() is not safe for concurrent
@@ -24,7 +29,7 @@ export class SqliteDialect implements Dialect {
   readonly secrets: readonly string[] = [];
   private readonly lock = new FifoLock();
   private qr: QueryRunner | null = null;
-  private readonly sqlCache = new Map<string, string>();
+  private readonly sqlCache = new Map<string, Translated>();
 
   /**
    * The process-wide per-file gate shared with dal-sqlite: several DAL instances on one file in
@@ -103,24 +108,33 @@ export class SqliteDialect implements Dialect {
   }
 
   /**
-   * `$n` placeholders become `?n` (numbered, so a parameter can be reused). TypeORM's sqlite
-   * runner executes statements starting with INSERT/UPDATE/DELETE with `run`, which returns no
-   * rows; a statement with RETURNING is therefore sent with a leading space so that it goes
-   * through `all` and its rows come back.
+   * `$n` placeholders become anonymous `?` (SQLite resolves numbered `?NNN` parameters with a
+   * linear search per parameter, which makes a multi-row INSERT with thousands of parameters
+   * quadratic to compile); `order` says which argument each `?` takes, or is null when they are
+   * $1, $2, … in order already. TypeORM's sqlite runner executes statements starting with
+   * INSERT/UPDATE/DELETE with `run`, which returns no rows; a statement with RETURNING is
+   * therefore sent with a leading space so that it goes through `all` and its rows come back.
    */
-  private translate(sql: string): string {
-    let text = this.sqlCache.get(sql);
-    if (text === undefined) {
-      text = sql.replace(/\$(\d+)/g, '?$1');
+  private translate(sql: string): Translated {
+    let out = this.sqlCache.get(sql);
+    if (out === undefined) {
+      const order: number[] = [];
+      let text = sql.replace(/\$(\d+)/g, (_, n: string) => {
+        order.push(Number(n) - 1);
+        return '?';
+      });
       if (/\bRETURNING\b/.test(text) && /^(INSERT|UPDATE|DELETE) /.test(text)) text = ` ${text}`;
+      out = { text, order: order.every((v, i) => v === i) ? null : order };
       if (this.sqlCache.size >= SQL_CACHE_LIMIT) this.sqlCache.clear();
-      this.sqlCache.set(sql, text);
+      this.sqlCache.set(sql, out);
     }
-    return text;
+    return out;
   }
 
   async exec(qr: QueryRunner, sql: string, params: readonly unknown[]): Promise<ExecResult> {
-    const r = (await qr.query(this.translate(sql), params as unknown[], true)) as QueryResult;
+    const { text, order } = this.translate(sql);
+    const args = order === null ? (params as unknown[]) : order.map((i) => params[i]);
+    const r = (await qr.query(text, args, true)) as QueryResult;
     const rows = (r.records as ExecResult['rows']) ?? [];
     return { rows, affected: typeof r.affected === 'number' ? r.affected : rows.length };
   }
@@ -146,9 +160,11 @@ export class SqliteDialect implements Dialect {
 
   claimSql(filter: string): string {
     // Runs inside BEGIN IMMEDIATE, which serialises claimers across connections and processes.
+    // INDEXED BY: without statistics SQLite picks the status index and sorts every Ready row for
+    // each claim; the partial Ready index yields them in id order, so the LIMIT stops early.
     return `UPDATE task_executions SET status = 'Running', started_at = $1, claimed_by = $3, heartbeat_at = $1, updated_at = $1
 WHERE id IN (
-  SELECT t.id FROM task_executions t
+  SELECT t.id FROM task_executions t INDEXED BY task_executions_ready_idx
   JOIN pipeline_executions p ON p.id = t.pipeline_execution_id
   WHERE t.status = 'Ready' AND (t.retry_at IS NULL OR t.retry_at <= $1)
     AND p.status IN ('Pending', 'Running')${filter ? ` AND ${filter}` : ''}
