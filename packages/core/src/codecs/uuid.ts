@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { DatabaseError, ValidationError, type Backend } from '../errors/index.js';
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -29,6 +29,22 @@ export function bytesToUuid(bytes: Uint8Array, backend: Backend = 'sqlite'): str
   }
   const hex = Buffer.from(bytes.buffer, bytes.byteOffset, 16).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+// Random bytes are drawn from the OS in blocks: one system call per 256 ids, not one per id
+// (ids are drawn for every row and event on the hot paths).
+const pool = Buffer.alloc(4096);
+let poolOffset = pool.length;
+
+/** `n` (≤ 4096) fresh random bytes, copied out of the pool. */
+function randomBytes(n: number): Buffer {
+  if (poolOffset + n > pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolOffset, poolOffset + n));
+  poolOffset += n;
+  return out;
 }
 
 // Monotonic UUIDv7 state (RFC 9562 method 1: 12-bit rand_a used as a counter).
