@@ -13,6 +13,7 @@ import {
 } from '@cloacina/core';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
 import type { Catalogue } from './catalogue.js';
+import { CompletionWriter } from './completions.js';
 import { withDbRetry } from './db-retry.js';
 import type { RunnerEvents, TaskEventBase } from './events.js';
 import { childLogger, describeError } from './logger.js';
@@ -33,6 +34,8 @@ export interface ExecutorDeps {
   taskTimeoutMs: number;
   clock: () => Date;
   random: () => number;
+  /** Told of every task this executor moved to Completed or Failed, once the write committed. */
+  onSettled?: (executionId: string, taskName: string, status: 'Completed' | 'Failed') => void;
 }
 
 interface RunningAttempt {
@@ -41,7 +44,12 @@ interface RunningAttempt {
   done: Promise<void>;
   /** The outcome is known and being written; a lost lease no longer matters. */
   recording: boolean;
+  /** Holds one of the `maxConcurrentTasks` permits: from the claim until the task code is done. */
+  permit: boolean;
 }
+
+/** Runs whose input context is kept (for tasks without dependencies). */
+const RUN_INPUT_CACHE = 256;
 
 /** Resolves true when `promise` settles within `ms`, false otherwise; never rejects. */
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
@@ -67,6 +75,12 @@ export class Executor {
   readonly #claimTicker: Ticker;
   readonly #heartbeatTicker: Ticker;
   readonly #wakeTimers = new Set<NodeJS.Timeout>();
+  readonly #completions: CompletionWriter;
+  /**
+   * Input contexts of runs, for tasks without dependencies (their input is the run's input
+   * context, which never changes after the run is created): one read per run, not per task.
+   */
+  readonly #runInputs = new Map<string, Promise<JsonObject>>();
   #accepting = true;
   /**
    * A claim may find Ready work: a wake-up arrived, or the last claim came back full. Only then
@@ -74,10 +88,12 @@ export class Executor {
    * and delay the task_ready tick behind an empty round trip.
    */
   #maybeMore = true;
+  #claimSoon = false;
 
   constructor(deps: ExecutorDeps) {
     this.#d = deps;
     this.#sem = new Semaphore(deps.maxConcurrentTasks);
+    this.#completions = new CompletionWriter(deps.dal, deps.runnerId, deps.logger);
     this.#claimTicker = new Ticker('Task claim', deps.pollIntervalMs, () => this.#claim(), deps.logger);
     this.#heartbeatTicker = new Ticker('Heartbeat', deps.heartbeatIntervalMs, () => this.#heartbeat(), deps.logger);
   }
@@ -129,10 +145,12 @@ export class Executor {
   async #claim(): Promise<void> {
     const { dal, runnerId, catalogue } = this.#d;
     while (this.#accepting) {
-      const free = this.#sem.available;
+      // Attempts whose outcome is still being written no longer run task code, so they hold no
+      // permit; they are bounded separately, so claims cannot outrun a slow database.
+      const free = Math.min(this.#sem.available, this.#d.maxConcurrentTasks * 2 - this.#running.size);
       const names = catalogue.names();
       // Claims are filtered by the catalogue, so work is routed to runners that can do it (03 §9).
-      if (free === 0 || names.length === 0) return;
+      if (free <= 0 || names.length === 0) return;
       this.#maybeMore = false;
       const claims = await dal.taskExecution.claimReadyTasks(runnerId, free, names);
       if (claims.length >= free) this.#maybeMore = true;
@@ -150,7 +168,7 @@ export class Executor {
   }
 
   #launch(claim: ClaimResult): void {
-    const entry: RunningAttempt = { claim, controller: new AbortController(), done: Promise.resolve(), recording: false };
+    const entry: RunningAttempt = { claim, controller: new AbortController(), done: Promise.resolve(), recording: false, permit: true };
     this.#running.set(claim.id, entry);
     entry.done = this.#attempt(entry)
       .catch(async (err: unknown) => {
@@ -160,9 +178,23 @@ export class Executor {
       })
       .finally(() => {
         this.#running.delete(claim.id);
-        this.#sem.release();
-        if (this.#maybeMore && this.#accepting) this.#claimTicker.trigger();
+        this.#releasePermit(entry);
       });
+  }
+
+  /** The task code is done (or never ran): the permit goes back and may claim the next task. */
+  #releasePermit(entry: RunningAttempt): void {
+    if (!entry.permit) return;
+    entry.permit = false;
+    this.#sem.release();
+    if (!this.#maybeMore || !this.#accepting || this.#claimSoon) return;
+    // After the current I/O callbacks: the permits of attempts finishing together are claimed
+    // with one statement instead of one claim per permit.
+    this.#claimSoon = true;
+    setImmediate(() => {
+      this.#claimSoon = false;
+      if (this.#accepting) this.#claimTicker.trigger();
+    });
   }
 
   async #attempt(entry: RunningAttempt): Promise<void> {
@@ -187,7 +219,7 @@ export class Executor {
     }
     let input: JsonObject;
     try {
-      input = await withDbRetry('Build input context', () => dal.taskExecution.buildInputContext(claim.pipelineExecutionId, dependenciesOf(claim)), logger);
+      input = await this.#inputOf(claim);
     } catch (err) {
       // The attempt never started: give the task back rather than waiting for the lease to lapse.
       logger.error(`Could not build the input of ${ns}: ${describeError(err)}`, { error: err });
@@ -211,6 +243,7 @@ export class Executor {
     };
     const outcome = await runAttempt(found.definition, input, info, timeoutMs, controller);
     entry.recording = true;
+    this.#releasePermit(entry);
     await this.#record(claim, outcome, base, Date.now() - startedAt);
   }
 
@@ -218,7 +251,8 @@ export class Executor {
   async #record(claim: ClaimResult, outcome: AttemptOutcome, base: TaskEventBase, durationMs: number): Promise<void> {
     const { dal, runnerId, events, logger } = this.#d;
     if (outcome.kind === 'succeeded') {
-      if (await this.#write(claim, 'complete', () => dal.taskExecution.completeWithOutput(claim.id, runnerId, outcome.output))) {
+      if (await this.#completions.complete(claim, outcome.output)) {
+        this.#d.onSettled?.(claim.pipelineExecutionId, claim.taskName, 'Completed');
         events.emit('taskCompleted', { ...base, durationMs });
       }
       return;
@@ -247,8 +281,28 @@ export class Executor {
         this.#wakeAt(delayMs);
       }
     } else if (await this.#write(claim, 'mark failed', () => dal.taskExecution.markFailed(claim.id, runnerId, message))) {
+      this.#d.onSettled?.(claim.pipelineExecutionId, claim.taskName, 'Failed');
       events.emit('taskFailed', { ...base, error: message });
     }
+  }
+
+  /** 03 §8.2 step 2; the run's input context is read once per run for tasks without dependencies. */
+  async #inputOf(claim: ClaimResult): Promise<JsonObject> {
+    const { dal, logger } = this.#d;
+    const dependencies = dependenciesOf(claim);
+    const runId = claim.pipelineExecutionId;
+    if (dependencies.length > 0) return withDbRetry('Build input context', () => dal.taskExecution.buildInputContext(runId, dependencies), logger);
+    let input = this.#runInputs.get(runId);
+    if (input === undefined) {
+      // The promise is kept, so the tasks of one claim that share a run share one read.
+      input = withDbRetry('Build input context', () => dal.taskExecution.buildInputContext(runId, []), logger);
+      // Oldest first out: a bounded cache, sized for many concurrent runs.
+      if (this.#runInputs.size >= RUN_INPUT_CACHE) this.#runInputs.delete(this.#runInputs.keys().next().value as string);
+      this.#runInputs.set(runId, input);
+      input.catch(() => this.#runInputs.delete(runId));
+    }
+    // The attempt's Context copies it, so the cached object is never handed out for mutation.
+    return input;
   }
 
   /**

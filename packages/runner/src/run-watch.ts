@@ -27,15 +27,39 @@ export class RunWatch {
   readonly #recheck = new Set<string>();
   readonly #pending = new Set<(err: unknown) => void>();
   readonly #load: (executionId: string) => Promise<PipelineStatus>;
+  readonly #loadActive: () => Promise<ReadonlyMap<string, PipelineStatus>>;
   readonly #logger: Logger;
   readonly #ticker: Ticker;
 
-  constructor(load: (executionId: string) => Promise<PipelineStatus>, pollIntervalMs: number, logger: Logger) {
+  /**
+   * `load` reads one run's status; `loadActive` the statuses of every active (Pending or Running)
+   * run in one query, so the poll costs one read however many runs are watched, plus one per
+   * watched run that is no longer active.
+   */
+  constructor(
+    load: (executionId: string) => Promise<PipelineStatus>,
+    loadActive: () => Promise<ReadonlyMap<string, PipelineStatus>>,
+    pollIntervalMs: number,
+    logger: Logger,
+  ) {
     this.#load = load;
+    this.#loadActive = loadActive;
     this.#logger = logger;
-    this.#ticker = new Ticker('Result poll', pollIntervalMs, async () => {
-      await Promise.all([...this.#observers.keys()].map((id) => this.check(id)));
-    }, logger);
+    this.#ticker = new Ticker('Result poll', pollIntervalMs, () => this.#poll(), logger);
+  }
+
+  async #poll(): Promise<void> {
+    const watched = [...this.#observers.keys()];
+    if (watched.length === 0) return;
+    const active = watched.length === 1 ? new Map<string, PipelineStatus>() : await this.#loadActive();
+    await Promise.all(
+      watched.map((id) => {
+        const status = active.get(id);
+        if (status === undefined) return this.check(id);
+        this.#dispatch(id, (o) => o.onStatus(status));
+        return undefined;
+      }),
+    );
   }
 
   start(): void {

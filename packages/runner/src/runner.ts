@@ -64,7 +64,12 @@ export class DefaultRunner {
     this.#ownsDal = ownsDal;
     this.#events = new RunnerEvents(config.logger);
     this.#versions = new VersionWatch(config.logger);
-    this.#watch = new RunWatch((id) => this.#dal.pipelineExecution.getById(id).then((r) => r.status), config.resultPollIntervalMs, config.logger);
+    this.#watch = new RunWatch(
+      (id) => this.#dal.pipelineExecution.getById(id).then((r) => r.status),
+      async () => new Map((await this.#dal.pipelineExecution.getActiveExecutions()).map((r) => [r.id, r.status])),
+      config.resultPollIntervalMs,
+      config.logger,
+    );
   }
 
   /**
@@ -134,6 +139,7 @@ export class DefaultRunner {
         taskTimeoutMs: c.taskTimeoutMs,
         clock: c.clock,
         random: c.random,
+        onSettled: (runId, taskName, status) => this.#scheduler?.noteSettled(runId, taskName, status),
       });
       this.#executor.start();
     }

@@ -23,9 +23,35 @@ export interface SchedulerDeps {
 interface RunState {
   readonly snapshot: readonly SnapshotTask[];
   readonly byId: ReadonlyMap<string, SnapshotTask>;
+  readonly workflowName: string;
   /** Tasks NotStarted when last seen, id order; NotStarted is never entered again. */
   pending: readonly SnapshotTask[];
-  readonly workflowName: string;
+  /** Names of tasks last seen Ready or Running: the ones read to tell whether the run is done. */
+  readonly active: Set<string>;
+  /**
+   * Terminal statuses seen. A terminal task stays terminal (an administrative reset is the one
+   * exception, and `finalize` re-checks every task in the database, so a stale entry cannot end a
+   * run early).
+   */
+  readonly terminal: Map<string, TaskStatus>;
+}
+
+/** Active tasks read per round trip when checking whether a run is done. */
+const PROBE = 32;
+
+/** Records what is now known of one task's status. */
+function noteStatus(state: RunState, name: string, status: TaskStatus): void {
+  if (isTerminalTaskStatus(status)) {
+    state.active.delete(name);
+    state.terminal.set(name, status);
+  } else if (status !== 'NotStarted') {
+    state.terminal.delete(name); // only after an administrative reset
+    state.active.add(name);
+  }
+}
+
+function statusIn(found: Record<string, TaskStatus>, name: string): TaskStatus | undefined {
+  return Object.prototype.hasOwnProperty.call(found, name) ? found[name] : undefined;
 }
 
 /** Runs per database round trip of a full pass; bounds memory with many active runs. */
@@ -50,6 +76,7 @@ export class Scheduler {
   readonly #dirty = new Set<string>();
   /** Snapshots of the runs seen so far (their rows never change but for status), by run id. */
   readonly #runs = new Map<string, RunState>();
+  #passSoon = false;
 
   constructor(deps: SchedulerDeps) {
     this.#dal = deps.dal;
@@ -66,7 +93,23 @@ export class Scheduler {
   requestPass(executionId: string): void {
     if (this.#ticker.stopped) return;
     this.#dirty.add(executionId);
-    this.#ticker.trigger();
+    if (this.#passSoon) return;
+    // After the current callbacks: a burst of signals makes one pass, and what this runner's
+    // executor just wrote (noteSettled) is known to it.
+    this.#passSoon = true;
+    setImmediate(() => {
+      this.#passSoon = false;
+      this.#ticker.trigger();
+    });
+  }
+
+  /**
+   * A task of this runner ended (the executor's write committed): its status need not be read
+   * again by the pass that its signal triggers.
+   */
+  noteSettled(executionId: string, taskName: string, status: TaskStatus): void {
+    const state = this.#runs.get(executionId);
+    if (state !== undefined) noteStatus(state, taskName, status);
   }
 
   stop(): Promise<void> {
@@ -95,7 +138,7 @@ export class Scheduler {
           const rows = loaded.get(runId);
           const known = this.#runs.get(runId);
           if (rows !== undefined) await this.#processLoaded(runId, rows);
-          else if (known !== undefined) await this.#processKnown(runId, known);
+          else if (known !== undefined) await this.#processKnown(runId, known, periodic);
         } catch (err) {
           // 03 §7.2 step 5: one broken run must not stall the others.
           this.#logger.error(`Scheduler pass failed for run ${runId}: ${describeError(err)}`, { executionId: runId, error: err });
@@ -113,56 +156,100 @@ export class Scheduler {
     const state: RunState = {
       snapshot,
       byId: new Map(snapshot.map((t) => [t.id, t])),
-      pending: snapshot.filter((t) => status.get(t.taskName) === 'NotStarted'),
       workflowName: workflowNameOf((snapshot[0] as SnapshotTask).taskName),
+      pending: snapshot.filter((t) => status.get(t.taskName) === 'NotStarted'),
+      active: new Set(),
+      terminal: new Map(),
     };
+    for (const [name, s] of status) noteStatus(state, name, s);
     this.#runs.set(runId, state);
-    await this.#decide(runId, state, status, true);
+    await this.#advance(runId, state, status);
   }
 
   /**
-   * A run seen before: only the statuses of its NotStarted tasks (as last seen — a task never
-   * becomes NotStarted again) and of the tasks their rules look at are read.
+   * A run seen before. Only what the decisions need is read: the non-pending names the pending
+   * tasks' rules look at, unless already known terminal. Pending tasks are taken as still
+   * NotStarted — only a scheduler moves them, and `markReadiness` applies a decision only to a
+   * task that is — so a skip still propagates down a chain within one pass; a full pass also
+   * reads the frontier (pending tasks whose dependencies are not pending) to notice decisions
+   * made by other runners.
    */
-  async #processKnown(runId: string, state: RunState): Promise<void> {
-    const names = new Set<string>();
-    for (const t of state.pending) {
-      names.add(t.taskName);
-      for (const n of t.looksAt) names.add(n);
-    }
+  async #processKnown(runId: string, state: RunState, periodic: boolean): Promise<void> {
+    const pendingNames = new Set(state.pending.map((t) => t.taskName));
+    const toRead = new Set<string>();
     const status = new Map<string, TaskStatus>();
-    if (names.size > 0) {
-      const found = await this.#dal.taskExecution.getTaskStatusesBatch(runId, [...names]);
-      for (const [name, s] of Object.entries(found)) status.set(name, s);
+    for (const t of state.pending) {
+      status.set(t.taskName, 'NotStarted');
+      if (periodic && t.dependencies.every((d) => !pendingNames.has(d))) toRead.add(t.taskName);
+      for (const n of t.looksAt) {
+        if (pendingNames.has(n)) continue;
+        const known = state.terminal.get(n);
+        if (known !== undefined) status.set(n, known);
+        else toRead.add(n);
+      }
     }
-    await this.#decide(runId, state, status, false);
+    if (toRead.size > 0) {
+      const found = await this.#dal.taskExecution.getTaskStatusesBatch(runId, [...toRead]);
+      for (const name of toRead) {
+        const s = statusIn(found, name);
+        if (s === undefined) status.delete(name);
+        else {
+          status.set(name, s);
+          noteStatus(state, name, s);
+        }
+      }
+      state.pending = state.pending.filter((t) => status.get(t.taskName) === 'NotStarted');
+    }
+    await this.#advance(runId, state, status);
   }
 
-  /** `complete`: `status` holds every row of the run, not only the ones the decisions need. */
-  async #decide(runId: string, state: RunState, status: Map<string, TaskStatus>, complete: boolean): Promise<void> {
+  /**
+   * Decides the pending tasks whose dependencies settled (`status` holds every name they look
+   * at), then finalizes the run once every task is terminal.
+   */
+  async #advance(runId: string, state: RunState, status: Map<string, TaskStatus>): Promise<void> {
     const decisions = await decideReadiness(state.pending, status, (_task, deps) => this.#dal.taskExecution.buildInputContext(runId, deps));
     if (decisions.length > 0) {
       const applied = await this.#dal.taskExecution.markReadiness(decisions);
+      const changed = new Set([...applied.ready, ...applied.skipped]);
+      for (const d of decisions) {
+        const name = state.byId.get(d.id)?.taskName;
+        // Not applied: the task had left NotStarted already; its status is read when needed.
+        if (name !== undefined) noteStatus(state, name, changed.has(d.id) ? d.outcome : 'Running');
+      }
       state.pending = state.pending.filter((t) => status.get(t.taskName) === 'NotStarted');
       this.#announceSkips(runId, state, decisions, applied.skipped);
       // Fewer changes than decisions: another runner (or a cancellation) got there first. Its
       // signals bring this run back if anything is left to do.
       if (applied.ready.length + applied.skipped.length < decisions.length) return;
-    } else {
-      state.pending = state.pending.filter((t) => status.get(t.taskName) === 'NotStarted');
     }
-    if (complete) {
-      if (![...status.values()].every(isTerminalTaskStatus)) return;
-      await this.#finalize(runId, state, completedLeavesOf(state.snapshot, (n) => status.get(n)));
-      return;
+    if (state.pending.length > 0 || !(await this.#allSettled(runId, state))) return;
+    await this.#finalize(runId, state, completedLeavesOf(state.snapshot, (n) => state.terminal.get(n)));
+  }
+
+  /**
+   * Whether every active task is terminal now, reading them a few at a time and stopping at the
+   * first still open: each task is read as terminal once, so watching a wide run costs one small
+   * read per pass instead of a count over all its tasks.
+   */
+  async #allSettled(runId: string, state: RunState): Promise<boolean> {
+    while (state.active.size > 0) {
+      const window: string[] = [];
+      for (const name of state.active) {
+        window.push(name);
+        if (window.length === PROBE) break;
+      }
+      const found = await this.#dal.taskExecution.getTaskStatusesBatch(runId, window);
+      let open = false;
+      for (const name of window) {
+        const s = statusIn(found, name);
+        if (s === undefined) state.active.delete(name); // the row is gone: nothing to wait for
+        else if (isTerminalTaskStatus(s)) noteStatus(state, name, s);
+        else open = true;
+      }
+      if (open) return false;
     }
-    // Something is known to be open: not finished, no need to ask.
-    if (state.pending.length > 0 || ![...status.values()].every(isTerminalTaskStatus)) return;
-    if (!(await this.#dal.taskExecution.checkPipelineCompletion(runId))) return;
-    const leaves = state.snapshot.filter((t) => t.leaf).map((t) => t.taskName);
-    const leafStatus = leaves.length === 0 ? {} : await this.#dal.taskExecution.getTaskStatusesBatch(runId, leaves);
-    const statusOf = (n: string) => (Object.prototype.hasOwnProperty.call(leafStatus, n) ? (leafStatus as Record<string, TaskStatus>)[n] : undefined);
-    await this.#finalize(runId, state, completedLeavesOf(state.snapshot, statusOf));
+    return true;
   }
 
   #announceSkips(runId: string, state: RunState, decisions: ReadinessDecision[], skippedIds: string[]): void {
