@@ -6,7 +6,7 @@
  * self-owned transaction (retried on 40001/40P01), inside a transaction it joins it.
  */
 import type pg from 'pg';
-import { drawId, FifoLock, readClock, runInTransactionScope, signalHub, TxState, type ExecutionEventType, type Logger } from '@cloacina/core';
+import { drawId, FifoLock, readClock, runInTransactionScope, SIGNAL_CHANNEL, signalHub, TxState, type ExecutionEventType, type Logger, type StatementNames } from '@cloacina/core';
 import { isConnectionLoss, isRetryable, mapPgError, txAbortedError } from './errors.js';
 import { notifyPayload } from './listen.js';
 import type { PgPool } from './pool.js';
@@ -28,12 +28,13 @@ export interface Runtime {
   idGenerator: () => string;
   secrets: readonly string[];
   logger?: Logger;
+  /** Prepares the hot statements on the server (absent: nothing is prepared). */
+  names?: StatementNames;
 }
 
 /** Retries of a self-owned transaction after a serialization failure or deadlock. */
 const MAX_RETRIES = 3;
 
-const NOTIFY_SQL = "SELECT pg_notify('cloacina_signals', p) FROM unnest($1::text[]) AS p";
 
 /** The connection of one open transaction and its stack of levels (outermost first). */
 class TxConn {
@@ -45,8 +46,8 @@ class TxConn {
   private readonly lock = new FifoLock();
   constructor(readonly client: pg.PoolClient) {}
 
-  run(sql: string, params?: unknown[]): Promise<pg.QueryResult> {
-    return this.lock.run(() => this.client.query(sql, params));
+  run(sql: string | pg.QueryConfig, params?: unknown[]): Promise<pg.QueryResult> {
+    return this.lock.run(() => (typeof sql === 'string' ? this.client.query(sql, params) : this.client.query(sql)));
   }
 
   innermost(): TxLevel | undefined {
@@ -93,12 +94,16 @@ export class Exec {
     this.level?.state.ensureUsable();
   }
 
+  private config(sql: string, params: unknown[]): pg.QueryConfig {
+    return this.rt.names?.config(sql, params) ?? { text: sql, values: params };
+  }
+
   async query<R = Row>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
     if (this.level === null) {
       const client = await this.rt.pool.acquire();
       let failure: unknown;
       try {
-        const r = await client.query(sql, params);
+        const r = await client.query(this.config(sql, params));
         return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
       } catch (err) {
         failure = err;
@@ -110,7 +115,7 @@ export class Exec {
     this.level.state.ensureUsable();
     const conn = this.level.conn;
     try {
-      const r = await conn.run(sql, params);
+      const r = await conn.run(this.config(sql, params));
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     } catch (err) {
       const mapped = mapPgError(err, this.rt.secrets);
@@ -184,8 +189,11 @@ export class Exec {
       }
       const signals = level.state.signals.drain();
       try {
-        if (signals.length > 0) await conn.run(NOTIFY_SQL, [signals.map((s) => notifyPayload(this.rt.schema, s))]);
-        await conn.run('COMMIT');
+        // One round trip: the NOTIFYs (delivered only if the transaction commits) and the COMMIT
+        // as one simple-protocol query. Payloads hold ids, vocabulary words and a validated
+        // schema name; quotes are doubled all the same.
+        const notifies = signals.map((s) => `NOTIFY ${SIGNAL_CHANNEL}, '${notifyPayload(this.rt.schema, s).replace(/'/g, "''")}'; `);
+        await conn.run(`${notifies.join('')}COMMIT`);
       } catch (err) {
         if (isConnectionLoss(err)) conn.broken = true;
         await this.rollback(conn, level);

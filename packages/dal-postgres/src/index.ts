@@ -8,6 +8,7 @@ import {
   detectBackend,
   newId,
   signalChannelKey,
+  StatementNames,
   urlSecrets,
   validateSchemaName,
   type Dal,
@@ -77,6 +78,7 @@ export async function createPostgresDal(options: DalOptions): Promise<Dal> {
     idGenerator,
     secrets,
     logger: options.logger,
+    names: new StatementNames(),
   };
 
   let listen: ListenHandle | null = null;

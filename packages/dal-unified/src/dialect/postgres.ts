@@ -1,7 +1,6 @@
 import pg from 'pg';
 import type { DataSource, DataSourceOptions, EntitySchema, QueryRunner } from 'typeorm';
-import type { QueryResult } from 'typeorm/query-runner/QueryResult.js';
-import { migrationLockKey, quoteIdent, signalChannelKey, type BackendTarget, type PoolStats, type Signal } from '@cloacina/core';
+import { migrationLockKey, quoteIdent, signalChannelKey, StatementNames, type BackendTarget, type PoolStats, type Signal } from '@cloacina/core';
 import { urlSecrets } from '../errors.js';
 import type { ExecResult, Session } from '../shared/session.js';
 import type { Dialect, DialectConfig, Lease, ListType } from './index.js';
@@ -30,6 +29,7 @@ export class PostgresDialect implements Dialect {
   readonly beginSql = 'BEGIN ISOLATION LEVEL READ COMMITTED';
   readonly secrets: readonly string[];
   private ds: DataSource | null = null;
+  private readonly names = new StatementNames();
 
   constructor(private readonly cfg: DialectConfig) {
     this.signalKey = postgresSignalKey(cfg.target, cfg.schema);
@@ -77,9 +77,15 @@ export class PostgresDialect implements Dialect {
     };
   }
 
+  /**
+   * Statements go to the query runner's pg connection itself, because TypeORM's query() cannot
+   * name a statement, and the hot paths are prepared on the server (see StatementNames).
+   * Errors arrive as pg's own, which the session maps like TypeORM-wrapped ones.
+   */
   async exec(qr: QueryRunner, sql: string, params: readonly unknown[]): Promise<ExecResult> {
-    const r = (await qr.query(sql, params as unknown[], true)) as QueryResult;
-    return { rows: (r.records as ExecResult['rows']) ?? [], affected: r.affected ?? 0 };
+    const client = (await qr.connect()) as InstanceType<typeof pg.Client>;
+    const r = await client.query(this.names.config(sql, params));
+    return { rows: (r.rows as ExecResult['rows']) ?? [], affected: r.rowCount ?? 0 };
   }
 
   async commit(s: Session, signals: readonly Signal[]): Promise<void> {

@@ -22,6 +22,8 @@ declare module 'pg' {
     constructor(config?: string | ClientConfig);
     connect(): Promise<void>;
     query(text: string, values?: unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+    /** A named config is prepared on the server on first use per connection. */
+    query(config: { text: string; values: unknown[]; name?: string }): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
     end(): Promise<void>;
     on(event: 'notification', listener: (msg: Notification) => void): this;
     on(event: 'error', listener: (err: Error) => void): this;

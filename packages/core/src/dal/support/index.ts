@@ -16,3 +16,4 @@ export * from './results.js';
 export * from './row-codecs.js';
 export * from './entry.js';
 export * from './transition-events.js';
+export * from './prepared.js';
