@@ -1,6 +1,13 @@
-import { ClaimLostError, type ClaimResult, type CompletionOutcome, type Dal, type JsonObject, type Logger } from '@cloacina/core';
+import { ClaimLostError, type ClaimResult, type CompletionItem, type CompletionOutcome, type Dal, type JsonObject, type Logger } from '@cloacina/core';
 import { withDbRetry } from './db-retry.js';
+import type { FoldPlan } from './fold.js';
 import { describeError } from './logger.js';
+
+/** Decides, inside the completion transaction, which dependents become Ready (the scheduler). */
+export interface DependentsPlanner {
+  planDependents(tx: Dal, runId: string, completed: readonly string[]): Promise<FoldPlan | null>;
+  settleDependents(plan: FoldPlan, applied: { ready: string[]; skipped: string[] } | null): void;
+}
 
 interface Pending {
   readonly claim: ClaimResult;
@@ -21,13 +28,15 @@ export class CompletionWriter {
   readonly #dal: Dal;
   readonly #runnerId: string;
   readonly #logger: Logger;
+  readonly #planner: DependentsPlanner | null;
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
 
-  constructor(dal: Dal, runnerId: string, logger: Logger) {
+  constructor(dal: Dal, runnerId: string, logger: Logger, planner: DependentsPlanner | null = null) {
     this.#dal = dal;
     this.#runnerId = runnerId;
     this.#logger = logger;
+    this.#planner = planner;
   }
 
   /**
@@ -59,9 +68,18 @@ export class CompletionWriter {
 
   async #write(batch: Pending[]): Promise<void> {
     const items = batch.map((p) => ({ id: p.claim.id, output: p.output }));
-    let outcomes: CompletionOutcome[];
+    const what = `complete ${batch.length} task(s)`;
+    let outcomes: CompletionOutcome[] | undefined;
+    if (this.#planner !== null) {
+      try {
+        outcomes = await withDbRetry(what, () => this.#completeAndReady(batch, items), this.#logger);
+      } catch (err) {
+        // Whatever went wrong in deciding the dependents must not cost the completions.
+        this.#logger.debug(`Completion with readiness failed (${describeError(err)}); completing alone`);
+      }
+    }
     try {
-      outcomes = await withDbRetry(`complete ${batch.length} task(s)`, () => this.#dal.taskExecution.completeManyWithOutput(this.#runnerId, items), this.#logger);
+      outcomes ??= await withDbRetry(what, () => this.#dal.taskExecution.completeManyWithOutput(this.#runnerId, items), this.#logger);
     } catch (err) {
       if (batch.length > 1) {
         // One bad item must not cost the others their completion: write them one by one.
@@ -74,8 +92,9 @@ export class CompletionWriter {
       p.resolve(false);
       return;
     }
+    const done = outcomes;
     batch.forEach((p, i) => {
-      const outcome = outcomes[i] as CompletionOutcome;
+      const outcome = done[i] as CompletionOutcome;
       if (outcome.ok) return p.resolve(true);
       if (outcome.error instanceof ClaimLostError) {
         this.#logger.info(`Result of ${p.claim.taskName} attempt ${p.claim.attempt} discarded: ${outcome.error.message}`);
@@ -84,5 +103,39 @@ export class CompletionWriter {
       }
       p.resolve(false);
     });
+  }
+
+  /**
+   * The completions and, in the same transaction, the readiness of their dependents (03 §7.2
+   * steps 2–3, normally a scheduler pass and a transaction of its own after each completion).
+   */
+  async #completeAndReady(batch: Pending[], items: CompletionItem[]): Promise<CompletionOutcome[]> {
+    const planner = this.#planner as DependentsPlanner;
+    const plans: FoldPlan[] = [];
+    let applied: { ready: string[]; skipped: string[] } | null = null;
+    try {
+      const outcomes = await this.#dal.transaction(async (tx) => {
+        const outcomes = await tx.taskExecution.completeManyWithOutput(this.#runnerId, items);
+        const completedByRun = new Map<string, string[]>();
+        batch.forEach((p, i) => {
+          if (!(outcomes[i] as CompletionOutcome).ok) return;
+          const names = completedByRun.get(p.claim.pipelineExecutionId) ?? [];
+          names.push(p.claim.taskName);
+          completedByRun.set(p.claim.pipelineExecutionId, names);
+        });
+        for (const [runId, names] of completedByRun) {
+          const plan = await planner.planDependents(tx, runId, names);
+          if (plan !== null) plans.push(plan);
+        }
+        const decisions = plans.flatMap((p) => p.decisions);
+        applied = decisions.length === 0 ? { ready: [], skipped: [] } : await tx.taskExecution.markReadiness(decisions);
+        return outcomes;
+      });
+      for (const plan of plans) planner.settleDependents(plan, applied);
+      return outcomes;
+    } catch (err) {
+      for (const plan of plans) planner.settleDependents(plan, null);
+      throw err;
+    }
   }
 }

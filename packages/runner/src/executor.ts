@@ -13,7 +13,7 @@ import {
 } from '@cloacina/core';
 import { runAttempt, type AttemptOutcome } from './attempt.js';
 import type { Catalogue } from './catalogue.js';
-import { CompletionWriter } from './completions.js';
+import { CompletionWriter, type DependentsPlanner } from './completions.js';
 import { withDbRetry } from './db-retry.js';
 import type { RunnerEvents, TaskEventBase } from './events.js';
 import { childLogger, describeError } from './logger.js';
@@ -34,6 +34,8 @@ export interface ExecutorDeps {
   taskTimeoutMs: number;
   clock: () => Date;
   random: () => number;
+  /** Decides dependents' readiness inside completion transactions (the scheduler, when enabled). */
+  planner?: DependentsPlanner | null;
   /** Told of every task this executor moved to Completed or Failed, once the write committed. */
   onSettled?: (executionId: string, taskName: string, status: 'Completed' | 'Failed') => void;
 }
@@ -93,7 +95,7 @@ export class Executor {
   constructor(deps: ExecutorDeps) {
     this.#d = deps;
     this.#sem = new Semaphore(deps.maxConcurrentTasks);
-    this.#completions = new CompletionWriter(deps.dal, deps.runnerId, deps.logger);
+    this.#completions = new CompletionWriter(deps.dal, deps.runnerId, deps.logger, deps.planner ?? null);
     this.#claimTicker = new Ticker('Task claim', deps.pollIntervalMs, () => this.#claim(), deps.logger);
     this.#heartbeatTicker = new Ticker('Heartbeat', deps.heartbeatIntervalMs, () => this.#heartbeat(), deps.logger);
   }

@@ -139,6 +139,7 @@ export class DefaultRunner {
         taskTimeoutMs: c.taskTimeoutMs,
         clock: c.clock,
         random: c.random,
+        planner: this.#scheduler,
         onSettled: (runId, taskName, status) => this.#scheduler?.noteSettled(runId, taskName, status),
       });
       this.#executor.start();

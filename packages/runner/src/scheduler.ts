@@ -11,6 +11,8 @@ import type { RunnerEvents } from './events.js';
 import { describeError } from './logger.js';
 import { completedLeavesOf, decideReadiness, snapshotOf, type SnapshotTask } from './readiness.js';
 import { shortTaskId, workflowNameOf } from './results.js';
+import { planDependents, type FoldPlan } from './fold.js';
+import { noteStatus, statusIn, type RunState } from './run-state.js';
 import { Ticker } from './ticker.js';
 
 export interface SchedulerDeps {
@@ -20,39 +22,8 @@ export interface SchedulerDeps {
   pollIntervalMs: number;
 }
 
-interface RunState {
-  readonly snapshot: readonly SnapshotTask[];
-  readonly byId: ReadonlyMap<string, SnapshotTask>;
-  readonly workflowName: string;
-  /** Tasks NotStarted when last seen, id order; NotStarted is never entered again. */
-  pending: readonly SnapshotTask[];
-  /** Names of tasks last seen Ready or Running: the ones read to tell whether the run is done. */
-  readonly active: Set<string>;
-  /**
-   * Terminal statuses seen. A terminal task stays terminal (an administrative reset is the one
-   * exception, and `finalize` re-checks every task in the database, so a stale entry cannot end a
-   * run early).
-   */
-  readonly terminal: Map<string, TaskStatus>;
-}
-
 /** Active tasks read per round trip when checking whether a run is done. */
 const PROBE = 32;
-
-/** Records what is now known of one task's status. */
-function noteStatus(state: RunState, name: string, status: TaskStatus): void {
-  if (isTerminalTaskStatus(status)) {
-    state.active.delete(name);
-    state.terminal.set(name, status);
-  } else if (status !== 'NotStarted') {
-    state.terminal.delete(name); // only after an administrative reset
-    state.active.add(name);
-  }
-}
-
-function statusIn(found: Record<string, TaskStatus>, name: string): TaskStatus | undefined {
-  return Object.prototype.hasOwnProperty.call(found, name) ? found[name] : undefined;
-}
 
 /** Runs per database round trip of a full pass; bounds memory with many active runs. */
 const BATCH = 200;
@@ -77,6 +48,8 @@ export class Scheduler {
   /** Snapshots of the runs seen so far (their rows never change but for status), by run id. */
   readonly #runs = new Map<string, RunState>();
   #passSoon = false;
+  /** Per run: signals of this runner's own completions whose pass is not needed. */
+  readonly #quiet = new Map<string, number>();
 
   constructor(deps: SchedulerDeps) {
     this.#dal = deps.dal;
@@ -92,6 +65,13 @@ export class Scheduler {
   /** Targeted pass for one run, as soon as possible (03 §10). */
   requestPass(executionId: string): void {
     if (this.#ticker.stopped) return;
+    const quiet = this.#quiet.get(executionId);
+    if (quiet !== undefined) {
+      // The signal of a completion whose dependents were decided in its own transaction.
+      if (quiet > 1) this.#quiet.set(executionId, quiet - 1);
+      else this.#quiet.delete(executionId);
+      return;
+    }
     this.#dirty.add(executionId);
     if (this.#passSoon) return;
     // After the current callbacks: a burst of signals makes one pass, and what this runner's
@@ -112,6 +92,45 @@ export class Scheduler {
     if (state !== undefined) noteStatus(state, taskName, status);
   }
 
+  /**
+   * Called inside the executor's completion transaction `tx`: readiness decisions for the
+   * dependents of `completed` (see planDependents), null for a run not loaded yet (its first
+   * pass decides then). When the plan makes the completion's own pass pointless, that pass is
+   * skipped.
+   */
+  async planDependents(tx: Dal, runId: string, completed: readonly string[]): Promise<FoldPlan | null> {
+    const state = this.#runs.get(runId);
+    if (state === undefined) return null;
+    const plan = await planDependents(tx, runId, state, completed);
+    if (plan.passless) this.#quiet.set(runId, (this.#quiet.get(runId) ?? 0) + 1);
+    return plan;
+  }
+
+  /** After that transaction: what `markReadiness` changed, or null when it rolled back. */
+  settleDependents(plan: FoldPlan, applied: { ready: string[]; skipped: string[] } | null): void {
+    const { runId, decisions } = plan;
+    const changed = new Set(applied === null ? [] : [...applied.ready, ...applied.skipped]);
+    if (plan.passless && (applied === null || decisions.some((d) => !changed.has(d.id)))) {
+      // Not everything happened as planned: the pass is needed after all.
+      const quiet = this.#quiet.get(runId) ?? 0;
+      if (quiet > 1) this.#quiet.set(runId, quiet - 1);
+      else this.#quiet.delete(runId);
+      this.requestPass(runId);
+    }
+    const state = this.#runs.get(runId);
+    if (applied === null || state === undefined) return;
+    const decided = new Set<string>();
+    for (const d of decisions) {
+      const name = state.byId.get(d.id)?.taskName;
+      if (name === undefined) continue;
+      decided.add(name);
+      // Not applied: the task had left NotStarted already; its status is read when needed.
+      noteStatus(state, name, changed.has(d.id) ? d.outcome : 'Running');
+    }
+    state.pending = state.pending.filter((t) => !decided.has(t.taskName));
+    this.#announceSkips(runId, state, decisions, applied.skipped);
+  }
+
   stop(): Promise<void> {
     return this.#ticker.stop();
   }
@@ -123,6 +142,7 @@ export class Scheduler {
       for (const run of await this.#dal.pipelineExecution.getActiveExecutions()) ids.add(run.id);
       // Runs that ended (or vanished) meanwhile: their snapshots are no longer needed.
       for (const id of this.#runs.keys()) if (!ids.has(id)) this.#runs.delete(id);
+      for (const id of this.#quiet.keys()) if (!ids.has(id)) this.#quiet.delete(id);
     }
     const all = [...ids];
     for (let i = 0; i < all.length; i += BATCH) {
