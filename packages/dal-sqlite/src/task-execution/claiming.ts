@@ -29,14 +29,16 @@ export function createClaimingMethods(scope: Scope) {
                WHERE t.status = 'Ready' AND (t.retry_at IS NULL OR t.retry_at <= ?)
                  AND p.status IN ('Pending', 'Running')${nameFilter}
                ORDER BY t.id LIMIT ?)
-            RETURNING id, pipeline_execution_id, task_name, attempt, max_attempts, task_configuration`,
+            RETURNING id, pipeline_execution_id, task_name, attempt, max_attempts, task_configuration,
+                      (SELECT status FROM pipeline_executions WHERE id = task_executions.pipeline_execution_id) AS pipeline_status`,
           [nowS, runner, nowS, nowS, nowS, ...(names !== null ? [JSON.stringify(names)] : []), limit],
         );
         if (rows.length === 0) return [];
         const claims = rows.map((r) => decode.task(r) as unknown as ClaimResult).sort(byId);
-        // P3 in the same transaction: the first claim of a Pending run starts it.
+        // P3 in the same transaction: the first claim of a Pending run starts it. The claim
+        // reported each run's status, so runs already Running cost no statement.
         const started: string[] = [];
-        const pipelineIds = distinct(claims.map((t) => t.pipelineExecutionId));
+        const pipelineIds = distinct(rows.filter((r) => r.pipeline_status === 'Pending').map((r) => bytesId(r.pipeline_execution_id as Buffer))).sort();
         for (const part of chunk(pipelineIds, MAX_PARAMS - 1)) {
           const startedRows = await c.all<{ id: Buffer }>(
             `UPDATE pipeline_executions SET status = 'Running', updated_at = ?

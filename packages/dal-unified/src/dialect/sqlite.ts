@@ -170,7 +170,8 @@ WHERE id IN (
     AND p.status IN ('Pending', 'Running')${filter ? ` AND ${filter}` : ''}
   ORDER BY t.id LIMIT $2
 )
-RETURNING id, pipeline_execution_id, task_name, attempt, max_attempts, task_configuration`;
+RETURNING id, pipeline_execution_id, task_name, attempt, max_attempts, task_configuration,
+  (SELECT status FROM pipeline_executions WHERE id = task_executions.pipeline_execution_id) AS pipeline_status`;
   }
 
   async lockMigrations(): Promise<void> {

@@ -42,11 +42,15 @@ export function taskClaiming(x: Scope): ClaimingMethods {
           taskConfiguration: rt.p.jsonOf<JsonObject>(r.task_configuration),
         }));
         results.sort(byId);
-        // P3 in the same transaction; the task rows are already locked, so lock order holds.
-        const pipelineIds = sortIds(distinct(results.map((r) => r.pipelineExecutionId)));
+        // P3 in the same transaction; the task rows are already locked, so lock order holds. A
+        // claim that reports each run's status (SQLite) updates only the runs still Pending.
+        const pending = claimed.some((r) => 'pipeline_status' in r) ? claimed.filter((r) => r.pipeline_status === 'Pending') : claimed;
+        const pipelineIds = sortIds(distinct(pending.map((r) => rt.p.uuidOf(r.pipeline_execution_id))));
         const started = combined
           ? combined.filter((r) => r.kind === 'p')
-          : await forChunks(s, 'id', 2, pipelineIds.map((id) => rt.t.pipelines.enc('id', id)), 'uuid', (inSql, params) =>
+          : pipelineIds.length === 0
+            ? []
+            : await forChunks(s, 'id', 2, pipelineIds.map((id) => rt.t.pipelines.enc('id', id)), 'uuid', (inSql, params) =>
               s.rows(`UPDATE pipeline_executions SET status = 'Running', updated_at = $1 WHERE status = 'Pending' AND ${inSql} RETURNING id`, [
                 ts(now),
                 ...params,
