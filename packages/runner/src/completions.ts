@@ -3,6 +3,13 @@ import { withDbRetry } from './db-retry.js';
 import type { FoldPlan } from './fold.js';
 import { describeError } from './logger.js';
 
+/** Claims, inside the completion transaction, the tasks it made Ready (the executor). */
+export interface FollowUpClaimer {
+  reserveClaim(): { limit: number; names: string[] } | null;
+  takeClaims(reserved: { limit: number; names: string[] }, claims: readonly ClaimResult[]): Promise<void>;
+  expectServedTicks(n: number): void;
+}
+
 /** Decides, inside the completion transaction, which dependents become Ready (the scheduler). */
 export interface DependentsPlanner {
   planDependents(tx: Dal, runId: string, completed: readonly string[]): Promise<FoldPlan | null>;
@@ -29,14 +36,16 @@ export class CompletionWriter {
   readonly #runnerId: string;
   readonly #logger: Logger;
   readonly #planner: DependentsPlanner | null;
+  readonly #claimer: FollowUpClaimer | null;
   #queue: Pending[] = [];
   #flushing: Promise<void> | null = null;
 
-  constructor(dal: Dal, runnerId: string, logger: Logger, planner: DependentsPlanner | null = null) {
+  constructor(dal: Dal, runnerId: string, logger: Logger, planner: DependentsPlanner | null = null, claimer: FollowUpClaimer | null = null) {
     this.#dal = dal;
     this.#runnerId = runnerId;
     this.#logger = logger;
     this.#planner = planner;
+    this.#claimer = claimer;
   }
 
   /**
@@ -107,12 +116,18 @@ export class CompletionWriter {
 
   /**
    * The completions and, in the same transaction, the readiness of their dependents (03 §7.2
-   * steps 2–3, normally a scheduler pass and a transaction of its own after each completion).
+   * steps 2–3, normally a scheduler pass and a transaction of its own after each completion) and
+   * a claim of what became Ready (normally the executor's next transaction): one transaction per
+   * hop of a chain instead of three.
    */
   async #completeAndReady(batch: Pending[], items: CompletionItem[]): Promise<CompletionOutcome[]> {
     const planner = this.#planner as DependentsPlanner;
+    const claimer = this.#claimer;
     const plans: FoldPlan[] = [];
     let applied: { ready: string[]; skipped: string[] } | null = null;
+    let reserved: { limit: number; names: string[] } | null = null;
+    let claims: ClaimResult[] = [];
+    let served = 0;
     try {
       const outcomes = await this.#dal.transaction(async (tx) => {
         const outcomes = await tx.taskExecution.completeManyWithOutput(this.#runnerId, items);
@@ -128,13 +143,30 @@ export class CompletionWriter {
           if (plan !== null) plans.push(plan);
         }
         const decisions = plans.flatMap((p) => p.decisions);
-        applied = decisions.length === 0 ? { ready: [], skipped: [] } : await tx.taskExecution.markReadiness(decisions);
+        const result = decisions.length === 0 ? { ready: [], skipped: [] } : await tx.taskExecution.markReadiness(decisions);
+        applied = result;
+        // Permits are taken only once something became Ready, so an idle reservation never
+        // holds back the executor's own claims.
+        if (claimer !== null && result.ready.length > 0) reserved = claimer.reserveClaim();
+        if (reserved !== null && claimer !== null) {
+          claims = await tx.taskExecution.claimReadyTasks(this.#runnerId, reserved.limit, reserved.names);
+          if (claims.length < reserved.limit) {
+            // Everything Ready was claimed here: the task_ready signals (one per run) this
+            // transaction sends would only start empty claims.
+            const readyIds = new Set(result.ready);
+            served = plans.filter((p) => p.decisions.some((d) => readyIds.has(d.id))).length;
+            claimer.expectServedTicks(served);
+          }
+        }
         return outcomes;
       });
       for (const plan of plans) planner.settleDependents(plan, applied);
+      if (reserved !== null) await claimer?.takeClaims(reserved, claims);
       return outcomes;
     } catch (err) {
       for (const plan of plans) planner.settleDependents(plan, null);
+      claimer?.expectServedTicks(-served);
+      if (reserved !== null) await claimer?.takeClaims(reserved, []);
       throw err;
     }
   }

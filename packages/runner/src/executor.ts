@@ -50,6 +50,12 @@ interface RunningAttempt {
   permit: boolean;
 }
 
+/** Permits taken for one claim, and the workflows it may claim from. */
+export interface ClaimReservation {
+  readonly limit: number;
+  readonly names: string[];
+}
+
 /** Runs whose input context is kept (for tasks without dependencies). */
 const RUN_INPUT_CACHE = 256;
 
@@ -91,11 +97,12 @@ export class Executor {
    */
   #maybeMore = true;
   #claimSoon = false;
+  #servedTicks = 0;
 
   constructor(deps: ExecutorDeps) {
     this.#d = deps;
     this.#sem = new Semaphore(deps.maxConcurrentTasks);
-    this.#completions = new CompletionWriter(deps.dal, deps.runnerId, deps.logger, deps.planner ?? null);
+    this.#completions = new CompletionWriter(deps.dal, deps.runnerId, deps.logger, deps.planner ?? null, this);
     this.#claimTicker = new Ticker('Task claim', deps.pollIntervalMs, () => this.#claim(), deps.logger);
     this.#heartbeatTicker = new Ticker('Heartbeat', deps.heartbeatIntervalMs, () => this.#heartbeat(), deps.logger);
   }
@@ -107,6 +114,10 @@ export class Executor {
 
   /** Claim as soon as possible (a task became Ready, or a permit freed up). */
   requestTick(): void {
+    if (this.#servedTicks > 0) {
+      this.#servedTicks--;
+      return;
+    }
     this.#maybeMore = true;
     if (this.#accepting) this.#claimTicker.trigger();
   }
@@ -145,28 +156,59 @@ export class Executor {
   }
 
   async #claim(): Promise<void> {
-    const { dal, runnerId, catalogue } = this.#d;
+    const { dal, runnerId } = this.#d;
     while (this.#accepting) {
-      // Attempts whose outcome is still being written no longer run task code, so they hold no
-      // permit; they are bounded separately, so claims cannot outrun a slow database.
-      const free = Math.min(this.#sem.available, this.#d.maxConcurrentTasks * 2 - this.#running.size);
-      const names = catalogue.names();
-      // Claims are filtered by the catalogue, so work is routed to runners that can do it (03 §9).
-      if (free <= 0 || names.length === 0) return;
+      const reserved = this.reserveClaim();
+      if (reserved === null) return;
       this.#maybeMore = false;
-      const claims = await dal.taskExecution.claimReadyTasks(runnerId, free, names);
-      if (claims.length >= free) this.#maybeMore = true;
-      for (const claim of claims) {
-        if (!this.#accepting) {
-          // Shutdown began while the claim was in flight: hand the task straight back.
-          await this.#write(claim, 'release claim', () => dal.taskExecution.releaseClaim(claim.id, runnerId));
-          continue;
-        }
-        this.#sem.tryAcquire();
-        this.#launch(claim);
+      let claims: ClaimResult[] = [];
+      try {
+        claims = await dal.taskExecution.claimReadyTasks(runnerId, reserved.limit, reserved.names);
+      } finally {
+        await this.takeClaims(reserved, claims);
       }
-      if (claims.length < free) return;
+      if (claims.length < reserved.limit) return;
+      this.#maybeMore = true;
     }
+  }
+
+  /**
+   * Takes the permits for one claim: as many as are free, bounded also by attempts whose outcome
+   * is still being written (they run no task code and hold no permit, but a claim must not
+   * outrun a slow database). Null when nothing may be claimed now. The claim's caller hands
+   * them to `takeClaims`, whatever happened.
+   */
+  reserveClaim(): ClaimReservation | null {
+    if (!this.#accepting) return null;
+    const free = Math.min(this.#sem.available, this.#d.maxConcurrentTasks * 2 - this.#running.size);
+    // Claims are filtered by the catalogue, so work is routed to runners that can do it (03 §9).
+    const names = this.#d.catalogue.names();
+    if (free <= 0 || names.length === 0) return null;
+    for (let i = 0; i < free; i++) this.#sem.tryAcquire();
+    return { limit: free, names };
+  }
+
+  /** Runs what a reserved claim got (committed) and gives back the permits it did not use. */
+  async takeClaims(reserved: ClaimReservation, claims: readonly ClaimResult[]): Promise<void> {
+    const { dal, runnerId } = this.#d;
+    for (let i = claims.length; i < reserved.limit; i++) this.#sem.release();
+    for (const claim of claims) {
+      if (this.#accepting) {
+        this.#launch(claim);
+        continue;
+      }
+      // Shutdown began while the claim was in flight: hand the task straight back.
+      this.#sem.release();
+      await this.#write(claim, 'release claim', () => dal.taskExecution.releaseClaim(claim.id, runnerId));
+    }
+  }
+
+  /**
+   * The next `n` claim wake-ups are already served: a completion transaction claimed the tasks
+   * its own readiness decisions made Ready (negative `n` takes that back after a rollback).
+   */
+  expectServedTicks(n: number): void {
+    this.#servedTicks = Math.max(0, this.#servedTicks + n);
   }
 
   #launch(claim: ClaimResult): void {
