@@ -46,16 +46,23 @@ async function markReadinessIn(c: Ctx, env: Env, decisions: ReadinessDecision[])
     else skipReason.set(d.id, d.reason);
   }
   const ids = decisions.map((d) => d.id);
-  const found = await selectByIds(c, ids, 0, (list) => `SELECT id FROM task_executions WHERE id IN (${list})`, (p) => p);
-  requireAllFound('TaskExecution', ids, found.map((r) => bytesId(r.id as Buffer)));
+  const refuseUnknown = async () => {
+    const found = await selectByIds(c, ids, 0, (list) => `SELECT id FROM task_executions WHERE id IN (${list})`, (p) => p);
+    requireAllFound('TaskExecution', ids, found.map((r) => bytesId(r.id as Buffer)));
+  };
+  // A small batch (the hot path) carries the existence check as a gate on its updates: an
+  // unknown id makes them change nothing, and the check runs on its own only when fewer rows
+  // changed than were decided. A large batch checks first.
+  const gate = ids.length * 3 + 3 <= MAX_PARAMS ? { sql: ` AND (SELECT count(*) FROM task_executions WHERE id IN (${placeholders(ids.length)})) = ?`, params: [...ids.map(U), ids.length] } : null;
+  if (gate === null) await refuseUnknown();
 
   const events: PendingEvent[] = [];
   const ready: string[] = [];
   for (const part of chunk(readyIds, MAX_PARAMS - 1)) {
     const rows = await c.all<{ id: Buffer; pipeline_execution_id: Buffer }>(
       `UPDATE task_executions SET status = 'Ready', updated_at = ?
-        WHERE id IN (${placeholders(part.length)}) AND status = 'NotStarted' RETURNING id, pipeline_execution_id`,
-      [TS(now), ...part.map(U)],
+        WHERE id IN (${placeholders(part.length)}) AND status = 'NotStarted'${gate?.sql ?? ''} RETURNING id, pipeline_execution_id`,
+      [TS(now), ...part.map(U), ...(gate?.params ?? [])],
     );
     for (const r of rows) {
       const taskId = bytesId(r.id);
@@ -72,9 +79,9 @@ async function markReadinessIn(c: Ctx, env: Env, decisions: ReadinessDecision[])
        UPDATE task_executions
           SET status = 'Skipped', error_details = (SELECT d.reason FROM d WHERE d.id = task_executions.id),
               completed_at = ?, updated_at = ?
-        WHERE id IN (SELECT id FROM d) AND status = 'NotStarted'
+        WHERE id IN (SELECT id FROM d) AND status = 'NotStarted'${gate?.sql ?? ''}
         RETURNING id, pipeline_execution_id, error_details`,
-      [...part.flatMap((id) => [U(id), skipReason.get(id)]), TS(now), TS(now)],
+      [...part.flatMap((id) => [U(id), skipReason.get(id)]), TS(now), TS(now), ...(gate?.params ?? [])],
     );
     for (const r of rows) {
       const taskId = bytesId(r.id);
@@ -88,6 +95,7 @@ async function markReadinessIn(c: Ctx, env: Env, decisions: ReadinessDecision[])
       });
     }
   }
+  if (gate !== null && ready.length + skipped.length < ids.length) await refuseUnknown();
   await writeEvents(c, env, now, events);
   return { ready: sortIds(ready), skipped: sortIds(skipped) };
 }

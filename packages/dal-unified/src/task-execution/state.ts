@@ -121,18 +121,32 @@ export function taskState(x: Scope): StateMethods {
         const now = rt.now();
         if (s.d.backend === 'postgres') return readinessOnePass(s, tx, now, v);
         // Unknown ids are refused before anything is written (first unknown in input order).
-        const found = await forChunks(s, 'id', 1, v.order.map(tid), 'uuid', (inSql, params) =>
-          s.rows(`SELECT id FROM task_executions WHERE ${inSql}`, params),
-        );
-        requireAllFound('TaskExecution', v.order, found.map((r) => rt.p.uuidOf(r.id)));
+        const refuseUnknown = async () => {
+          const found = await forChunks(s, 'id', 1, v.order.map(tid), 'uuid', (inSql, params) =>
+            s.rows(`SELECT id FROM task_executions WHERE ${inSql}`, params),
+          );
+          requireAllFound('TaskExecution', v.order, found.map((r) => rt.p.uuidOf(r.id)));
+        };
+        // A small batch (the hot path) carries that check as a gate on its updates (an unknown id
+        // makes them change nothing); it runs on its own only when fewer rows changed than were
+        // decided. A large batch checks first.
+        const small = v.order.length <= s.d.listChunk && v.order.length * 3 + 3 <= s.d.maxParams;
+        if (!small) await refuseUnknown();
+        const gate = (first: number) => {
+          if (!small) return { sql: '', params: [] as unknown[] };
+          const list = s.d.inList('id', first, v.order.map(tid), 'uuid');
+          return { sql: ` AND (SELECT count(*) FROM task_executions WHERE ${list.sql}) = $${first + list.params.length}`, params: [...list.params, v.order.length] };
+        };
 
         const events: PendingEvent[] = [];
-        const readied = await forChunks(s, 'id', 2, v.ready.map(tid), 'uuid', (inSql, params) =>
-          s.rows(`UPDATE task_executions SET status = 'Ready', updated_at = $1 WHERE status = 'NotStarted' AND ${inSql} RETURNING id, pipeline_execution_id`, [
+        const readied = await forChunks(s, 'id', 2, v.ready.map(tid), 'uuid', (inSql, params) => {
+          const g = gate(2 + params.length);
+          return s.rows(`UPDATE task_executions SET status = 'Ready', updated_at = $1 WHERE status = 'NotStarted' AND ${inSql}${g.sql} RETURNING id, pipeline_execution_id`, [
             ts(now),
             ...params,
-          ]),
-        );
+            ...g.params,
+          ]);
+        });
         for (const r of readied) events.push(ev('task_ready', rt.p.uuidOf(r.pipeline_execution_id), rt.p.uuidOf(r.id), null, rt.runnerId));
 
         const skipRows = [...v.skipped].map(([id, reason]) => [tid(id), reason] as const);
@@ -140,11 +154,12 @@ export function taskState(x: Scope): StateMethods {
         const skippedIds: string[] = [];
         for (const part of chunk(skipRows, perStatement)) {
           const values = s.d.valuesTable(2, part, ['uuid', 'text']);
+          const g = gate(2 + values.params.length);
           const rows = await s.rows(
             `UPDATE task_executions SET status = 'Skipped', error_details = v.column2, completed_at = $1, updated_at = $1
-             FROM ${values.sql} AS v WHERE task_executions.id = v.column1 AND task_executions.status = 'NotStarted'
+             FROM ${values.sql} AS v WHERE task_executions.id = v.column1 AND task_executions.status = 'NotStarted'${g.sql}
              RETURNING id, pipeline_execution_id, error_details`,
-            [ts(now), ...values.params],
+            [ts(now), ...values.params, ...g.params],
           );
           for (const r of rows) {
             const id = rt.p.uuidOf(r.id);
@@ -152,6 +167,7 @@ export function taskState(x: Scope): StateMethods {
             events.push(ev('task_skipped', rt.p.uuidOf(r.pipeline_execution_id), id, eventData.taskSkipped(String(r.error_details)), rt.runnerId));
           }
         }
+        if (small && readied.length + skippedIds.length < v.order.length) await refuseUnknown();
         await writeEvents(s, rt, tx, now, events);
         return { ready: sortIds(readied.map((r) => rt.p.uuidOf(r.id))), skipped: sortIds(skippedIds) };
       });
