@@ -28,27 +28,8 @@ import { dumpDatabase } from '../support/dump.js';
 import type { RawDb } from '../support/raw-db.js';
 import { allContexts, allMetadata, allTasks, event, eventsFrom, exactRow, rejectionOf, taskRecord } from '../support/raw-rows.js';
 import { at, claimExactly, nextIdIndex, seedPipeline, seedRunning, taskName, taskSpecs, unknownId } from '../support/seed.js';
+import { listen, settle, sortedSignals, waitFor } from '../support/signal-watch.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Lets deliveries of earlier commits (possibly asynchronous) drain before the next observation. */
-const settle = () => sleep(50);
-
-function listen(dal: Dal): Signal[] & { stop: () => void } {
-  const got = [] as unknown as Signal[] & { stop: () => void };
-  Object.defineProperty(got, 'stop', { value: dal.signals.subscribe((s) => got.push({ ...s })), enumerable: false });
-  return got;
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 1000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('signal not delivered in time');
-    await sleep(5);
-  }
-}
-
-const signalKey = (s: Signal) => `${s.type}|${s.pipelineExecutionId}|${s.taskExecutionId}`;
-const sortedSignals = (xs: Signal[]) => [...xs].sort((a, b) => (signalKey(a) < signalKey(b) ? -1 : signalKey(a) > signalKey(b) ? 1 : 0));
 
 /** The error of a refused outcome (fails when the item completed). */
 function errorOf(o: CompletionOutcome | undefined): ClaimLostError | NotFoundError {

@@ -10,28 +10,8 @@ import { openFixture, type DalFixture } from '../support/dal-fixture.js';
 import { rejectionOf } from '../support/raw-rows.js';
 import { startWorker } from '../support/child-workers.js';
 import { claimExactly, makeReady, seedPipeline, seedReady } from '../support/seed.js';
+import { listen, settle, sortedSignals as sorted, waitFor } from '../support/signal-watch.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Lets deliveries of earlier commits (possibly asynchronous) drain before the next observation. */
-const settle = () => sleep(50);
-
-function listen(dal: Dal): Signal[] & { stop: () => void } {
-  const got = [] as unknown as Signal[] & { stop: () => void };
-  // Non-enumerable, so the array still compares equal to a plain list of signals.
-  Object.defineProperty(got, 'stop', { value: dal.signals.subscribe((s) => got.push({ ...s })), enumerable: false });
-  return got;
-}
-
-async function waitFor(cond: () => boolean, timeoutMs = 1000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('signal not delivered in time');
-    await sleep(5);
-  }
-}
-
-const key = (s: Signal) => `${s.type}|${s.pipelineExecutionId}|${s.taskExecutionId}`;
-const sorted = (xs: Signal[]) => [...xs].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 
 describe.each(selectedCombos())('$name', (combo) => {
   let f: DalFixture;

@@ -3,15 +3,14 @@
  * script under tests/conformance/workers/ that imports the BUILT DAL packages; it gets its
  * parameters as JSON in argv[2], reads JSON lines on stdin and writes JSON lines on stdout.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnJsonLines, type ChildMessage } from './json-lines-child.js';
 
 export const WORKERS_DIR = fileURLToPath(new URL('../conformance/workers/', import.meta.url));
 
-export type WorkerMessage = { type: string } & Record<string, unknown>;
+export type WorkerMessage = ChildMessage;
 
 export interface ChildWorker {
   readonly messages: WorkerMessage[];
@@ -51,68 +50,15 @@ export function assertFreshBuild(packageNames: string[]): void {
 
 export function startWorker(script: string, params: Record<string, unknown>): ChildWorker {
   if (typeof params.packageName === 'string') assertFreshBuild(['@cloacina/core', params.packageName]);
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [join(WORKERS_DIR, script), JSON.stringify(params)], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const messages: WorkerMessage[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    if (!line.trim()) return;
-    try {
-      messages.push(JSON.parse(line) as WorkerMessage);
-    } catch {
-      messages.push({ type: 'unparsed', line });
-    }
-    for (const w of [...waiters]) w();
-  });
-  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    child.on('exit', (code) => {
-      for (const w of [...waiters]) w();
-      resolve({ code, stderr });
-    });
-  });
-  let done = false;
-  void exited.then(() => {
-    done = true;
-  });
-
+  const c = spawnJsonLines(join(WORKERS_DIR, script), params, fileURLToPath(new URL('..', import.meta.url)));
+  const describe = (problem: string) => `worker ${script}: ${problem}; stderr:\n${c.stderr()}\nmessages: ${JSON.stringify(c.messages)}`;
   return {
-    messages,
-    waitFor(pred, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = messages.find(pred);
-          if (hit) {
-            cleanup();
-            resolve(hit);
-          } else if (done) {
-            cleanup();
-            reject(new Error(`worker ${script} exited before the expected message; stderr:\n${stderr}\nmessages: ${JSON.stringify(messages)}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`worker ${script}: no expected message within ${timeoutMs} ms; stderr:\n${stderr}\nmessages: ${JSON.stringify(messages)}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    send(msg) {
-      child.stdin.write(`${JSON.stringify(msg)}\n`);
-    },
-    exited,
+    messages: c.messages,
+    waitFor: (pred, timeoutMs = 60_000) => c.waitFor(pred, timeoutMs, describe),
+    send: (msg) => c.send(msg),
+    exited: c.exited.then(({ code, stderr }) => ({ code, stderr })),
     kill() {
-      if (!done) child.kill('SIGKILL');
+      if (!c.done()) c.child.kill('SIGKILL');
     },
   };
 }

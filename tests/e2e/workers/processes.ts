@@ -3,15 +3,14 @@
  * messages, and guarantees that every child is gone after a test (`killAllRunnerProcesses` in
  * afterEach), whatever happened in the test.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { assertFreshBuild } from '../../support/child-workers.js';
+import { spawnJsonLines, type ChildExit, type ChildMessage } from '../../support/json-lines-child.js';
 
 const WORKER = fileURLToPath(new URL('./runner-worker.mjs', import.meta.url));
 const TESTS_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-export type RunnerMessage = { type: string } & Record<string, unknown>;
+export type RunnerMessage = ChildMessage;
 
 export interface RunnerWorkerParams {
   url: string;
@@ -28,11 +27,7 @@ export interface RunnerWorkerParams {
   options?: Record<string, unknown>;
 }
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-}
+export type Exit = ChildExit;
 
 export interface RunnerProcess {
   readonly name: string;
@@ -56,79 +51,25 @@ export function assertRunnerBuilt(): void {
 }
 
 export function startRunnerProcess(name: string, params: RunnerWorkerParams): RunnerProcess {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [WORKER, JSON.stringify(params)], {
-    cwd: TESTS_ROOT,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const messages: RunnerMessage[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  let done = false;
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  // A write to a dead child's stdin must not crash the test process.
-  child.stdin.on('error', () => undefined);
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    if (!line.trim()) return;
-    try {
-      messages.push(JSON.parse(line) as RunnerMessage);
-    } catch {
-      messages.push({ type: 'unparsed', line });
-    }
-    for (const w of [...waiters]) w();
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    child.on('exit', (code, signal) => {
-      done = true;
-      for (const w of [...waiters]) w();
-      resolve({ code, signal, stderr });
-    });
-  });
-
-  const describeState = () => `stderr:\n${stderr}\nlast messages: ${JSON.stringify(messages.slice(-10))}`;
+  const c = spawnJsonLines(WORKER, params, TESTS_ROOT);
+  const describe = (problem: string) => `runner process ${name} ${problem}; stderr:\n${c.stderr()}\nlast messages: ${JSON.stringify(c.messages.slice(-10))}`;
   const proc: RunnerProcess = {
     name,
-    pid: child.pid,
-    messages,
-    waitFor(pred, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const hit = messages.find(pred);
-          if (hit) {
-            cleanup();
-            resolve(hit);
-          } else if (done) {
-            cleanup();
-            reject(new Error(`runner process ${name} exited before the expected message; ${describeState()}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          cleanup();
-          reject(new Error(`runner process ${name}: no expected message within ${timeoutMs} ms; ${describeState()}`));
-        }, timeoutMs);
-        const cleanup = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    send(msg) {
-      if (!done) child.stdin.write(`${JSON.stringify(msg)}\n`);
-    },
-    exited,
+    pid: c.child.pid,
+    messages: c.messages,
+    waitFor: (pred, timeoutMs = 60_000) => c.waitFor(pred, timeoutMs, describe),
+    send: (msg) => c.send(msg),
+    exited: c.exited,
     async kill() {
-      if (!done) child.kill('SIGKILL');
-      return exited;
+      if (!c.done()) c.child.kill('SIGKILL');
+      return c.exited;
     },
     logs() {
-      return messages.filter((m) => m.type === 'log').map((m) => ({ level: String(m.level), msg: String(m.msg) }));
+      return c.messages.filter((m) => m.type === 'log').map((m) => ({ level: String(m.level), msg: String(m.msg) }));
     },
   };
   live.add(proc);
-  void exited.then(() => live.delete(proc));
+  void c.exited.then(() => live.delete(proc));
   return proc;
 }
 
