@@ -4,7 +4,7 @@
  * ever sees a raw sqlite3 error.
  */
 import sqlite3 from 'sqlite3';
-import { ConfigurationError, type SqliteSynchronous } from '@cloacina/core';
+import { ConfigurationError, SqliteStatementCache, type SqliteDatabaseLike, type SqliteSynchronous } from '@cloacina/core';
 import { mapSqliteError } from './errors.js';
 
 export type Row = Record<string, unknown>;
@@ -30,8 +30,11 @@ export interface Queries {
 
 export class Connection implements Queries {
   private closed = false;
+  private readonly statements: SqliteStatementCache;
 
-  private constructor(private readonly db: sqlite3.Database) {}
+  private constructor(private readonly db: sqlite3.Database) {
+    this.statements = new SqliteStatementCache(db as unknown as SqliteDatabaseLike);
+  }
 
   static async open(spec: OpenSpec): Promise<Connection> {
     let mode = sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX;
@@ -73,24 +76,33 @@ export class Connection implements Queries {
   }
 
   all<R = Row>(sql: string, params: Params = []): Promise<R[]> {
+    if (SqliteStatementCache.accepts(sql)) return this.kept(sql, params).then((r) => r.rows as R[]);
     return new Promise((resolve, reject) => {
       this.db.all(sql, params as unknown[], (err: Error | null, rows: R[]) => (err ? reject(mapSqliteError(err)) : resolve(rows)));
     });
   }
 
-  get<R = Row>(sql: string, params: Params = []): Promise<R | undefined> {
-    return new Promise((resolve, reject) => {
-      this.db.get(sql, params as unknown[], (err: Error | null, row: R | undefined) => (err ? reject(mapSqliteError(err)) : resolve(row)));
-    });
+  async get<R = Row>(sql: string, params: Params = []): Promise<R | undefined> {
+    return (await this.all<R>(sql, params))[0];
   }
 
-  run(sql: string, params: Params = []): Promise<{ changes: number }> {
+  async run(sql: string, params: Params = []): Promise<{ changes: number }> {
+    if (SqliteStatementCache.accepts(sql)) return { changes: (await this.kept(sql, params)).changes };
     return new Promise((resolve, reject) => {
       this.db.run(sql, params as unknown[], function (this: sqlite3.RunResult, err: Error | null) {
         if (err) reject(mapSqliteError(err));
         else resolve({ changes: this.changes });
       });
     });
+  }
+
+  /** Through a statement kept prepared for this connection (see SqliteStatementCache). */
+  private async kept(sql: string, params: Params): Promise<{ rows: unknown[]; changes: number }> {
+    try {
+      return await this.statements.execute(sql, params as unknown[]);
+    } catch (err) {
+      throw mapSqliteError(err);
+    }
   }
 
   /** Statements without parameters (pragmas, DDL, transaction control). */
@@ -100,9 +112,10 @@ export class Connection implements Queries {
     });
   }
 
-  close(): Promise<void> {
-    if (this.closed) return Promise.resolve();
+  async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
+    await this.statements.clear();
     return new Promise((resolve, reject) => {
       this.db.close((err) => (err ? reject(mapSqliteError(err)) : resolve()));
     });

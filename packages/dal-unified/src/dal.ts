@@ -138,6 +138,7 @@ export class UnifiedDal implements Dal {
       life.closing = (async () => {
         await this.rt.drained();
         await life.stopSignals().catch(() => undefined);
+        await this.rt.d.beforeDestroy?.();
         if (this.rt.ds.isInitialized) await this.rt.ds.destroy();
       })();
     }

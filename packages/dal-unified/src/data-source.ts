@@ -50,6 +50,7 @@ export async function openDataSource(dialect: Dialect): Promise<OpenedDataSource
   try {
     await dialect.afterInitialize(ds);
   } catch (err) {
+    await dialect.beforeDestroy?.().catch(() => undefined);
     await ds.destroy().catch(() => undefined);
     throw asDatabaseError(err, dialect);
   }

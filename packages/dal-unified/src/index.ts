@@ -107,6 +107,7 @@ export async function createUnifiedDal(options: DalOptions): Promise<Dal> {
     await checkLedger(root);
     stopSignals = await dialect.startSignals((signals) => rt.publish(signals));
   } catch (err) {
+    await dialect.beforeDestroy?.().catch(() => undefined);
     await ds.destroy().catch(() => undefined);
     throw err;
   }

@@ -36,6 +36,8 @@ export interface Dialect {
   dataSourceOptions(entities: EntitySchema<Record<string, unknown>>[]): DataSourceOptions;
   /** Per-connection settings once the DataSource is initialised, before any other statement. */
   afterInitialize(ds: DataSource): Promise<void>;
+  /** Releases what the dialect holds on its connections, before the DataSource is destroyed. */
+  beforeDestroy?(): Promise<void>;
   /** Leases a connection (PostgreSQL: from the pool; SQLite: the one connection behind the FIFO lock). */
   acquire(): Promise<Lease>;
   exec(qr: QueryRunner, sql: string, params: readonly unknown[]): Promise<ExecResult>;

@@ -1,7 +1,7 @@
 import sqlite3 from 'sqlite3';
 import type { DataSource, DataSourceOptions, EntitySchema, QueryRunner } from 'typeorm';
 import type { QueryResult } from 'typeorm/query-runner/QueryResult.js';
-import { ConfigurationError, FifoLock, isMemoryTarget, poolTimeoutError, signalChannelKey, SqliteWriteGate, type PoolStats, type Signal } from '@cloacina/core';
+import { ConfigurationError, FifoLock, isMemoryTarget, poolTimeoutError, signalChannelKey, SqliteStatementCache, SqliteWriteGate, type PoolStats, type Signal, type SqliteDatabaseLike } from '@cloacina/core';
 import type { ExecResult, Session } from '../shared/session.js';
 import type { Dialect, DialectConfig, Lease, ListType } from './index.js';
 
@@ -29,6 +29,8 @@ export class SqliteDialect implements Dialect {
   readonly secrets: readonly string[] = [];
   private readonly lock = new FifoLock();
   private qr: QueryRunner | null = null;
+  /** Prepared statements of the one connection, once TypeORM has opened it. */
+  private statements: SqliteStatementCache | null = null;
   private readonly sqlCache = new Map<string, Translated>();
 
   /**
@@ -76,6 +78,8 @@ export class SqliteDialect implements Dialect {
   async afterInitialize(ds: DataSource): Promise<void> {
     const qr = ds.createQueryRunner();
     this.qr = qr;
+    const db = (ds.driver as unknown as { databaseConnection?: SqliteDatabaseLike }).databaseConnection;
+    if (db !== undefined) this.statements = new SqliteStatementCache(db);
     const busy = Math.trunc(this.cfg.options.sqlite?.busyTimeoutMs ?? 30_000);
     const synchronous = this.cfg.options.sqlite?.synchronous ?? 'NORMAL';
     await this.exec(qr, `PRAGMA busy_timeout = ${busy}`, []);
@@ -86,6 +90,12 @@ export class SqliteDialect implements Dialect {
     if (!fk || Number(fk.foreign_keys) !== 1) {
       throw new ConfigurationError('SQLite refused PRAGMA foreign_keys = ON; the connection cannot be used');
     }
+  }
+
+  async beforeDestroy(): Promise<void> {
+    // A connection with statements not finalized refuses to close.
+    await this.statements?.clear();
+    this.statements = null;
   }
 
   async acquire(): Promise<Lease> {
@@ -131,9 +141,18 @@ export class SqliteDialect implements Dialect {
     return out;
   }
 
+  /**
+   * Single statements run as statements kept prepared on the connection (TypeORM's query()
+   * prepares and finalizes one per call); anything else goes through TypeORM. Errors arrive as
+   * sqlite3's own, which the session maps like TypeORM-wrapped ones.
+   */
   async exec(qr: QueryRunner, sql: string, params: readonly unknown[]): Promise<ExecResult> {
     const { text, order } = this.translate(sql);
     const args = order === null ? (params as unknown[]) : order.map((i) => params[i]);
+    if (this.statements !== null && SqliteStatementCache.accepts(text)) {
+      const r = await this.statements.execute(text, args);
+      return { rows: r.rows, affected: r.changes };
+    }
     const r = (await qr.query(text, args, true)) as QueryResult;
     const rows = (r.records as ExecResult['rows']) ?? [];
     return { rows, affected: typeof r.affected === 'number' ? r.affected : rows.length };

@@ -17,3 +17,4 @@ export * from './row-codecs.js';
 export * from './entry.js';
 export * from './transition-events.js';
 export * from './prepared.js';
+export * from './statement-cache.js';
