@@ -164,21 +164,30 @@ async function benchCombo(combo) {
 const fmt = (n, digits = 0) => (n === undefined ? '—' : n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
 
 /**
- * A fixed piece of pure JavaScript, timed: this machine's speed varies over time (shared host),
- * so numbers from two moments compare only together with this figure.
+ * The median round trip of `SELECT $1` to the PostgreSQL server, in µs: this machine's speed
+ * varies over time (shared host; the same code measured 2× apart in one day), so numbers from
+ * two moments compare only together with this figure.
  */
-function cpuCheckMs() {
-  const t0 = performance.now();
-  let x = 0;
-  for (let i = 0; i < 1e8; i++) x += i;
-  if (x < 0) throw new Error('unreachable');
-  return performance.now() - t0;
+async function roundTripUs() {
+  const c = new pg.Client(PG_URL);
+  await c.connect();
+  try {
+    const samples = [];
+    for (let i = 0; i < 300; i++) {
+      const t0 = performance.now();
+      await c.query('SELECT $1::int AS n', [i]);
+      samples.push((performance.now() - t0) * 1000);
+    }
+    return median(samples.slice(50));
+  } finally {
+    await c.end();
+  }
 }
 
 async function main() {
   const header =
     `Cloacina runner benchmark — node ${process.version}, ${cpus().length} CPU(s), load average ${loadavg()[0].toFixed(2)}, ` +
-    `CPU check ${cpuCheckMs().toFixed(0)} ms (1e8-step loop); median of ${REPEAT}; ` +
+    `PostgreSQL round trip ${(await roundTripUs()).toFixed(0)} µs; median of ${REPEAT}; ` +
     `maxConcurrentTasks ${CONCURRENCY}, PostgreSQL pool ${PG_POOL}, SQLite pool ${SQLITE_POOL}`;
   process.stderr.write(`${header}\n`);
   const rows = [];
