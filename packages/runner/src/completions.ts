@@ -1,5 +1,5 @@
 import { ClaimLostError, type ClaimResult, type CompletionItem, type CompletionOutcome, type Dal, type JsonObject, type Logger } from '@cloacina/core';
-import { withDbRetry } from './db-retry.js';
+import { isTransientDatabaseError, withDbRetry } from './db-retry.js';
 import type { FoldPlan } from './fold.js';
 import { describeError } from './logger.js';
 
@@ -79,26 +79,29 @@ export class CompletionWriter {
     const items = batch.map((p) => ({ id: p.claim.id, output: p.output }));
     const what = `complete ${batch.length} task(s)`;
     let outcomes: CompletionOutcome[] | undefined;
-    if (this.#planner !== null) {
-      try {
-        outcomes = await withDbRetry(what, () => this.#completeAndReady(batch, items), this.#logger);
-      } catch (err) {
-        // Whatever went wrong in deciding the dependents must not cost the completions.
-        this.#logger.debug(`Completion with readiness failed (${describeError(err)}); completing alone`);
-      }
-    }
     try {
+      if (this.#planner !== null) {
+        try {
+          outcomes = await withDbRetry(what, () => this.#completeAndReady(batch, items), this.#logger);
+        } catch (err) {
+          // The database stayed unavailable: completing alone would fail the same way.
+          if (isTransientDatabaseError(err)) throw err;
+          // Anything else that went wrong in deciding the dependents must not cost the completions.
+          this.#logger.debug(`Completion with readiness failed (${describeError(err)}); completing alone`);
+        }
+      }
       outcomes ??= await withDbRetry(what, () => this.#dal.taskExecution.completeManyWithOutput(this.#runnerId, items), this.#logger);
     } catch (err) {
-      if (batch.length > 1) {
+      if (batch.length > 1 && !isTransientDatabaseError(err)) {
         // One bad item must not cost the others their completion: write them one by one.
         this.#logger.warn(`Batched completion of ${batch.length} tasks failed (${describeError(err)}); writing them one by one`);
         for (const p of batch) await this.#write([p]);
         return;
       }
-      const p = batch[0] as Pending;
-      this.#logger.error(`Could not complete ${p.claim.taskName}: ${describeError(err)}`, { error: err });
-      p.resolve(false);
+      // Not written: the leases lapse and recovery re-runs the attempts (03 §8.4).
+      const names = batch.slice(0, 3).map((p) => p.claim.taskName).join(', ') + (batch.length > 3 ? ` and ${batch.length - 3} more` : '');
+      this.#logger.error(`Could not complete ${names}: ${describeError(err)}`, { error: err });
+      for (const p of batch) p.resolve(false);
       return;
     }
     const done = outcomes;
