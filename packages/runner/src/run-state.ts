@@ -1,5 +1,6 @@
-import { isTerminalTaskStatus, type TaskStatus } from '@cloacina/core';
-import type { SnapshotTask } from './readiness.js';
+import { isTerminalTaskStatus, type TaskExecution, type TaskStatus } from '@cloacina/core';
+import { snapshotOf, type SnapshotTask } from './readiness.js';
+import { workflowNameOf } from './results.js';
 
 /** What the scheduler knows of one run between passes. */
 export interface RunState {
@@ -31,4 +32,20 @@ export function noteStatus(state: RunState, name: string, status: TaskStatus): v
 
 export function statusIn(found: Record<string, TaskStatus>, name: string): TaskStatus | undefined {
   return Object.prototype.hasOwnProperty.call(found, name) ? found[name] : undefined;
+}
+
+/** What a scheduler knows of a run from a full set of its rows, and their statuses by name. */
+export function stateOf(rows: readonly TaskExecution[]): { state: RunState; status: Map<string, TaskStatus> } {
+  const snapshot = snapshotOf(rows);
+  const status = new Map<string, TaskStatus>(rows.map((t) => [t.taskName, t.status]));
+  const state: RunState = {
+    snapshot,
+    byId: new Map(snapshot.map((t) => [t.id, t])),
+    workflowName: workflowNameOf((snapshot[0] as SnapshotTask).taskName),
+    pending: snapshot.filter((t) => status.get(t.taskName) === 'NotStarted'),
+    active: new Set(),
+    terminal: new Map(),
+  };
+  for (const [name, st] of status) noteStatus(state, name, st);
+  return { state, status };
 }

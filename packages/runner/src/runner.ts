@@ -329,6 +329,7 @@ export class DefaultRunner {
 
   async #startRun(workflowName: string, input: unknown) {
     const started = await startRun(this.#dal, this.#catalogue, this.#versions, workflowName, input);
+    this.#scheduler?.adoptRun(started.executionId, started.tasks);
     // Usually the pipeline_created signal gets here first; this covers a runner whose DAL
     // delivers no local signals.
     this.#scheduler?.requestPass(started.executionId);

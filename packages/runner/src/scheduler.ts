@@ -9,10 +9,10 @@ import {
 } from '@cloacina/core';
 import type { RunnerEvents } from './events.js';
 import { describeError } from './logger.js';
-import { completedLeavesOf, decideReadiness, snapshotOf, type SnapshotTask } from './readiness.js';
+import { completedLeavesOf, decideReadiness } from './readiness.js';
 import { shortTaskId, workflowNameOf } from './results.js';
 import { planDependents, type FoldPlan } from './fold.js';
-import { noteStatus, statusIn, type RunState } from './run-state.js';
+import { noteStatus, stateOf, statusIn, type RunState } from './run-state.js';
 import { Ticker } from './ticker.js';
 
 export interface SchedulerDeps {
@@ -171,19 +171,17 @@ export class Scheduler {
   async #processLoaded(runId: string, rows: TaskExecution[]): Promise<void> {
     // No rows: a run this runner cannot see (deleted, or another schema) — nothing to decide.
     if (rows.length === 0) return;
-    const snapshot = snapshotOf(rows);
-    const status = new Map<string, TaskStatus>(rows.map((t) => [t.taskName, t.status]));
-    const state: RunState = {
-      snapshot,
-      byId: new Map(snapshot.map((t) => [t.id, t])),
-      workflowName: workflowNameOf((snapshot[0] as SnapshotTask).taskName),
-      pending: snapshot.filter((t) => status.get(t.taskName) === 'NotStarted'),
-      active: new Set(),
-      terminal: new Map(),
-    };
-    for (const [name, s] of status) noteStatus(state, name, s);
+    const { state, status } = stateOf(rows);
     this.#runs.set(runId, state);
     await this.#advance(runId, state, status);
+  }
+
+  /**
+   * A run this runner just created, with the rows `createWithTasks` returned: its first pass
+   * needs no full read of them (every task is NotStarted, the snapshot is at hand).
+   */
+  adoptRun(runId: string, rows: readonly TaskExecution[]): void {
+    if (rows.length > 0 && !this.#runs.has(runId)) this.#runs.set(runId, stateOf(rows).state);
   }
 
   /**

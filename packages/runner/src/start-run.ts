@@ -6,6 +6,7 @@ import {
   isPlainObject,
   type Dal,
   type JsonObject,
+  type TaskExecution,
   type Logger,
   type Workflow,
 } from '@cloacina/core';
@@ -18,6 +19,8 @@ export type RunInput = Context | JsonObject;
 export interface StartedRun {
   executionId: string;
   workflow: Workflow;
+  /** The task rows as created (all NotStarted). */
+  tasks: TaskExecution[];
 }
 
 /** Validates the input up front so a bad value is reported before anything is written. */
@@ -84,5 +87,5 @@ export async function startRun(
     inputContext,
     tasks: found.taskSpecs(),
   });
-  return { executionId: created.pipeline.id, workflow: found };
+  return { executionId: created.pipeline.id, workflow: found, tasks: created.tasks };
 }
