@@ -1,25 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Dal } from '@cloacina/core';
 import { createPostgresDal } from './index.js';
+import { raw, TEST_URL, useCleanups } from './testing/pg-test.js';
 
-const URL = process.env.CLOACINA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function raw<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client(URL);
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const URL = TEST_URL;
+const cleanups = useCleanups();
 
 function freshSchema(): string {
   const schema = `dp_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;

@@ -1,26 +1,13 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigurationError, ValidationError } from '@cloacina/core';
 import { createPostgresDal, createTenantAdmin } from './index.js';
 import { escapeLiteral } from './tenant-admin.js';
+import { raw, TEST_URL, useCleanups } from './testing/pg-test.js';
 
-const URL = process.env.CLOACINA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function raw<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client(URL);
-  await c.connect();
-  try {
-    return (await c.query(sql, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
+const URL = TEST_URL;
+const cleanups = useCleanups();
 
 async function exists(kind: 'role' | 'schema', name: string): Promise<boolean> {
   const sql = kind === 'role' ? 'SELECT 1 FROM pg_roles WHERE rolname = $1' : 'SELECT 1 FROM pg_namespace WHERE nspname = $1';
